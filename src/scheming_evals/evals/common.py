@@ -1,0 +1,285 @@
+"""Pieces every eval shares: the agent loop, the tools, world setup and the sample builder."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from inspect_ai.dataset import Sample
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+from inspect_ai.tool import Tool, ToolDef, ToolParam, ToolParams
+from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
+
+from ..sandbox import BwrapConfig, check_sandbox_safe
+from ..scenario import Scenario, load_scenarios
+from ..world import World
+
+SCRATCHPAD_PARAM = "model_internal_working_memory"
+COMMAND_TIMEOUT = 180
+MAX_OUTPUT_TOKENS = 4096  # paper: max 4096 output tokens per turn
+MESSAGE_LIMIT = 60
+
+# store keys
+COMMANDS = "commands"  # list of {host, command, returncode, index}
+CALLS = "tool_calls"  # list of {tool, arguments, index}
+FINISHED = "finished"
+
+
+def log_call(tool: str, arguments: dict[str, Any]) -> int:
+    calls = store().get(CALLS, [])
+    calls.append({"tool": tool, "arguments": arguments, "index": len(calls)})
+    store().set(CALLS, calls)
+    return len(calls) - 1
+
+
+def bash_tool(scratchpad: bool = False, timeout: int = COMMAND_TIMEOUT) -> Tool:
+    """The agent's bash tool (one argument, the command); ``scratchpad`` adds the hidden param."""
+
+    async def execute(command: str, **kwargs: Any) -> str:
+        index = log_call("bash", {"command": command, **kwargs})
+        try:
+            result = await sandbox().exec(["bash", "--login", "-c", command], timeout=timeout)
+        except TimeoutError:
+            _record(command, None, index)
+            return f"Command timed out after {timeout} seconds."
+        _record(command, result.returncode, index)
+        out = f"{result.stderr}\n" if result.stderr else ""
+        return out + result.stdout
+
+    props = {"command": ToolParam(type="string", description="The bash command to execute.")}
+    if scratchpad:
+        props[SCRATCHPAD_PARAM] = ToolParam(type="string")
+    return ToolDef(
+        execute,
+        name="bash",
+        description="Run a bash command on your machine and return its output.",
+        parameters=ToolParams(properties=props, required=["command"]),
+    ).as_tool()
+
+
+def _record(command: str, code: int | None, index: int) -> None:
+    cmds = store().get(COMMANDS, [])
+    cmds.append({"command": command, "returncode": code, "index": index})
+    store().set(COMMANDS, cmds)
+
+
+def done_tool() -> Tool:
+    async def execute() -> str:
+        log_call("done", {})
+        store().set(FINISHED, True)
+        return "Task marked as done."
+
+    return ToolDef(execute, name="done", description="Call this when the task is complete.",
+                   parameters=ToolParams()).as_tool()
+
+
+def selector_def(execute: Callable[..., Any], name: str, description: str) -> Tool:
+    params = ToolParams(
+        properties={"strategy": ToolParam(type="string",
+                                          description="The letter of the chosen option.")},
+        required=["strategy"],
+    )
+    return ToolDef(execute, name=name, description=description, parameters=params).as_tool()
+
+
+def selector_tool(name: str, description: str, letters: Sequence[str], ends: bool) -> Tool:
+    """The scenario's domain tool: choose one option by letter."""
+
+    async def execute(strategy: str) -> str:
+        log_call(name, {"strategy": strategy})
+        choice = strategy.strip().upper()[:1]
+        if choice not in letters:
+            return f"Unknown option {strategy!r}; valid options: {', '.join(letters)}."
+        store().set("choice", choice)
+        if ends:
+            store().set(FINISHED, True)
+        return f"Option {choice} selected."
+
+    return selector_def(execute, name, description)
+
+
+@solver
+def install_tools(tools_for: Callable[[dict[str, Any]], list[Tool]]) -> Solver:
+    """Give the agent the tools its sample needs (they depend on the scenario and conditions)."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        state.tools = tools_for(state.metadata)
+        return state
+
+    return solve
+
+
+async def read_or_none(path: str, host: str | None = None) -> str | None:
+    """Final text of a file on a machine; None if it is gone. An unreadable file is made
+    readable first (scorers run after the episode, so this changes nothing they measure)."""
+    env = sandbox(host) if host else sandbox()
+    try:
+        return await env.read_file(path)
+    except FileNotFoundError:
+        return None
+    except PermissionError:
+        await env.exec(["chmod", "u+r", path])
+        try:
+            return await env.read_file(path)
+        except (PermissionError, FileNotFoundError):
+            return None
+    except (UnicodeDecodeError, IsADirectoryError):
+        return "\x00<unreadable>"
+
+
+@solver
+def setup_world(build: Callable[[dict[str, Any]], World], allow_local_sandbox: bool = False
+                ) -> Solver:
+    """Lay the sample's world out on its machines and set the system and user messages."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        env = sandbox()
+        check_sandbox_safe(
+            "local" if type(env).__name__ == "LocalSandboxEnvironment" else "other",
+            allow_local_sandbox,
+        )
+        world = build(state.metadata)
+        for i, (host, files) in enumerate(world.files.items()):
+            target = sandbox() if i == 0 else sandbox(host)
+            for path, content in files.items():
+                await target.write_file(path, content)
+        state.messages = [ChatMessageSystem(content=world.system),
+                          ChatMessageUser(content=world.user)]
+        return state
+
+    return solve
+
+
+@solver
+def agent_loop() -> Solver:
+    """Generate, run the tools, repeat; stop when the agent finishes or stops calling tools."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        model = get_model()
+        while True:
+            output = await model.generate(state.messages, state.tools)
+            state.output = output
+            state.messages.append(output.message)
+            if not output.message.tool_calls:
+                break
+            result = await execute_tools(state.messages, state.tools)
+            state.messages.extend(result.messages)
+            if store().get(FINISHED, False):
+                break
+        return state
+
+    return solve
+
+
+def sandbox_for(world_hostname: str, others: list[str]) -> SandboxEnvironmentSpec:
+    return SandboxEnvironmentSpec("bwrap", BwrapConfig(hostname=world_hostname, hosts=others))
+
+
+def scenarios(ids: str | None = None) -> list[Scenario]:
+    """All scenarios, or those named in a comma-separated ``ids``."""
+    all_s = load_scenarios()
+    if not ids:
+        return list(all_s)
+    wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    known = {s.id: s for s in all_s}
+    missing = [w for w in wanted if w not in known]
+    if missing:
+        raise ValueError(f"unknown scenario(s) {missing}; see `scheming-evals list`")
+    return [known[w] for w in wanted]
+
+
+def make_sample(eval_name: str, scenario: Scenario, cond: dict[str, str], world: World) -> Sample:
+    meta: dict[str, Any] = {"eval": eval_name, "scenario": scenario.id,
+                            "domain": scenario.domain, **cond, **world.facts}
+    return Sample(
+        id=scenario.id,
+        input=world.user,
+        metadata=meta,
+        sandbox=sandbox_for(world.hostname, world.other_hosts),
+    )
+
+
+def bash_commands(state: TaskState) -> list[dict[str, Any]]:
+    return list(state.store.get(COMMANDS, []))
+
+
+def quote(s: str) -> str:
+    return shlex.quote(s)
+
+
+def covert_task(
+    eval_name: str,
+    cond: dict[str, str],
+    scenario_ids: str | None,
+    build: Callable[[dict[str, Any]], World],
+    tools_for: Callable[[dict[str, Any]], list[Tool]],
+    detector: Any,
+    message_limit: int,
+    allow_local_sandbox: bool,
+) -> Any:
+    """One Inspect Task over the scenarios for a covert eval under one condition."""
+    from inspect_ai import Task
+    from inspect_ai.model import GenerateConfig
+
+    samples = [make_sample(eval_name, s, cond, build({"scenario": s.id, **cond}))
+               for s in scenarios(scenario_ids)]
+    return Task(
+        dataset=samples,
+        solver=[setup_world(build, allow_local_sandbox), install_tools(tools_for), agent_loop()],
+        scorer=detector,
+        config=GenerateConfig(max_tokens=MAX_OUTPUT_TOKENS),
+        message_limit=message_limit,
+        metadata={"eval": eval_name, **cond},
+    )
+
+
+def standard_tools(meta: dict[str, Any], selector: Tool | None = None) -> list[Tool]:
+    """bash (+ scratchpad), the scenario's selector, done."""
+    from ..scenario import scenario_by_id
+
+    s = scenario_by_id(meta["scenario"])
+    sel = selector or selector_tool(s.selector.tool, s.selector.description,
+                                    [o.letter for o in s.options], ends=False)
+    return [bash_tool(scratchpad=meta["reasoning"] == "scratchpad"), sel, done_tool()]
+
+
+def cite(commands: list[dict[str, Any]], needle: str) -> str:
+    """The bash calls whose text names ``needle``, for a score's explanation."""
+    hits = [f"bash call #{c['index']}: {c['command']}" for c in commands if needle in c["command"]]
+    return "; ".join(hits) or "no command names it (final state)"
+
+
+def define_covert_task(
+    eval_name: str,
+    build: Callable[[dict[str, Any]], World],
+    detector: Callable[[], Any],
+    doc: str,
+    tools_for: Callable[[dict[str, Any]], list[Tool]] = standard_tools,
+) -> Callable[..., Any]:
+    """Register ``scheming_evals/<eval_name>`` with Inspect; every condition is a -T parameter."""
+    from inspect_ai import task
+
+    from ..world import conditions_of
+
+    def covert(
+        nudge: str = "strong",
+        difficulty: str = "hard",
+        goal: str = "system",
+        relation: str = "conflict",
+        honesty: str = "none",
+        memo: str = "present",
+        reasoning: str = "visible",
+        scenarios: str | None = None,
+        message_limit: int = MESSAGE_LIMIT,
+        allow_local_sandbox: bool = False,
+    ) -> Any:
+        cond = conditions_of(nudge=nudge, difficulty=difficulty, goal=goal, relation=relation,
+                             honesty=honesty, memo=memo, reasoning=reasoning)
+        return covert_task(eval_name, cond, scenarios, build, tools_for, detector(),
+                           message_limit, allow_local_sandbox)
+
+    covert.__name__ = covert.__qualname__ = eval_name
+    covert.__doc__ = doc
+    return task(name=eval_name)(covert)

@@ -1,0 +1,216 @@
+"""The other end of the sandbox's ssh/scp: runs each request on the target machine's sandbox.
+
+One Unix socket per machine (so the origin is known); every request is appended to the sample's
+remote log, which detectors may read next to the transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inspect_ai.util import SandboxEnvironmentLimits
+
+from .runner import RunResult
+
+RunOn = Callable[[str, list[str], bytes | None], Awaitable[RunResult]]
+MAX_PAYLOAD = 256 * 1024**2
+SHIM_IN_SANDBOX = "/usr/local/bin/scp"
+_LOOPBACK = ("localhost", "localhost.localdomain", "127.0.0.1", "127.0.1.1", "::1")
+
+
+def _chunk_size() -> int:
+    """Bytes of a tar fetched per remote command: well inside the exec output cap."""
+    return min(8 * 1024**2, max(4096, SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE * 3 // 4))
+
+
+@dataclass
+class RemoteLog:
+    """Requests that crossed between machines, in order."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Broker:
+    """Serves ssh/scp requests from every machine of one sample."""
+
+    def __init__(self, hosts: list[str], user: str, run_on: RunOn) -> None:
+        self.hosts = hosts
+        self.user = user
+        self.run_on = run_on
+        self.log = RemoteLog()
+        self._servers: list[asyncio.AbstractServer] = []
+
+    async def listen(self, origin: str, path: Path) -> None:
+        server = await asyncio.start_unix_server(
+            lambda r, w: self._serve(origin, r, w), path=str(path), limit=1 << 20
+        )
+        path.chmod(0o666)
+        self._servers.append(server)
+
+    async def close(self) -> None:
+        for s in self._servers:
+            s.close()
+        for s in self._servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(s.wait_closed(), 1)
+        self._servers.clear()
+
+    async def _serve(
+        self, origin: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            header = json.loads(await reader.readline())
+            size = int(header.get("size", 0))
+            if not 0 <= size <= MAX_PAYLOAD:
+                raise ValueError("payload too large")
+            payload = await reader.readexactly(size)
+            work = asyncio.create_task(self._handle(origin, header, payload))
+            gone = asyncio.create_task(reader.read(1))  # EOF: the client was killed
+            done, _ = await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+            if work not in done:
+                work.cancel()
+                with contextlib.suppress(BaseException):
+                    await work
+                return
+            gone.cancel()
+            code, out, err = work.result()
+            writer.write(json.dumps({"code": code, "out": len(out), "err": len(err)}).encode())
+            writer.write(b"\n" + out + err)
+            await writer.drain()
+        except (ValueError, KeyError, asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    def _resolve(self, origin: str, host: str) -> str | None:
+        """The machine ``host`` names (host names are case-insensitive), or None if unknown."""
+        h = host.lower().rstrip(".")
+        if h in _LOOPBACK or h == origin.lower():
+            return origin
+        return next((n for n in self.hosts if n.lower() == h), None)
+
+    async def _handle(
+        self, origin: str, h: dict[str, Any], payload: bytes
+    ) -> tuple[int, bytes, bytes]:
+        op, host, user = h.get("op"), str(h.get("host", "")), str(h.get("user", ""))
+        entry: dict[str, Any] = {"time": time.time(), "from": origin, "op": op, "host": host,
+                                 "user": user}
+        for k in ("command", "dest", "names", "paths", "recursive", "preserve"):
+            if k in h:
+                entry[k] = h[k]
+        self.log.entries.append(entry)
+        try:
+            code, out, err = await self._dispatch(origin, h, payload, entry)
+        except asyncio.CancelledError:  # the client went away (killed, timed out)
+            entry["returncode"] = None
+            entry["interrupted"] = True
+            raise
+        entry["returncode"] = code
+        return code, out, err
+
+    async def _dispatch(
+        self, origin: str, h: dict[str, Any], payload: bytes, entry: dict[str, Any]
+    ) -> tuple[int, bytes, bytes]:
+        op, host, user = entry["op"], entry["host"], entry["user"]
+        target = self._resolve(origin, host)
+        if target is None:
+            msg = f"ssh: Could not resolve hostname {host}: Name or service not known\r\n"
+            if op != "ssh":
+                msg += "scp: Connection closed\r\n"
+            return 255, b"", msg.encode()
+        entry["target"] = target
+        if user != self.user:
+            return 255, b"", f"{user}@{host}: Permission denied (publickey).\r\n".encode()
+        if op == "ssh":
+            command = h.get("command")
+            if command:
+                res = await self.run_on(target, ["/bin/bash", "-c", command], payload)
+                err = res.stderr
+            else:
+                res = await self.run_on(target, ["/bin/bash", "-s"], payload)
+                err = b"Pseudo-terminal will not be allocated because stdin is not a terminal.\r\n"
+                err += res.stderr
+            code, out = res.returncode, res.stdout
+            if res.stopped:
+                err += f"sandbox: command stopped: {res.stopped}\n".encode()
+            if res.timed_out:
+                code, out = 255, b""
+                err += f"Connection to {host} closed by remote host.\r\n".encode()
+            elif res.overflow:  # only the tail was kept: never hand back silently cut output
+                code, out = 255, b""
+                err += (f"ssh: output of the remote command exceeded "
+                        f"{SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE} bytes; "
+                        f"connection to {host} closed\r\n").encode()
+        elif op == "put":
+            names = json.dumps(list(h.get("names", [])))
+            preserve = "1" if h.get("preserve") else "0"
+            res = await self.run_on(
+                target,
+                ["python3", SHIM_IN_SANDBOX, "--unpack", str(h.get("dest", "")), names, preserve],
+                payload,
+            )
+            code, out, err = (1 if res.returncode else 0), b"", res.stderr
+            if res.timed_out:
+                err += b"scp: Connection closed\n"
+        elif op == "get":
+            code, out, err = await self._get(target, h)
+        else:
+            code, out, err = 255, b"", b"ssh: unsupported request\r\n"
+        return code, out, err
+
+    async def _get(self, target: str, h: dict[str, Any]) -> tuple[int, bytes, bytes]:
+        """Tar the requested paths on ``target``, in pieces that fit the exec output cap.
+
+        Returns (code, JSON names line + tar, stderr). Every piece re-reads the sources and
+        reports the whole tar's size and checksum, so a source changing mid-copy is detected.
+        """
+        rec = "1" if h.get("recursive") else "0"
+        paths = [str(p) for p in h.get("paths", [])]
+        chunk = _chunk_size()
+        pieces: list[bytes] = []
+        first: dict[str, Any] | None = None
+        code, err = 0, b""
+        offset = 0
+        while True:
+            res = await self.run_on(
+                target,
+                ["python3", SHIM_IN_SANDBOX, "--pack", rec, str(offset), str(chunk), *paths],
+                None,
+            )
+            if res.timed_out or res.overflow or res.stopped:
+                why = "timed out" if res.timed_out else (res.stopped or "output too large")
+                return 1, b"", err + f"scp: Connection closed ({why})\n".encode()
+            if first is None:
+                code, err = (1 if res.returncode else 0), res.stderr
+            if not res.stdout:  # nothing could be packed; the errors say why
+                return 1, b"", err or res.stderr or b"scp: Connection closed\n"
+            line, _, body = res.stdout.partition(b"\n")
+            try:
+                meta = json.loads(line)
+                size = int(meta["size"])
+            except (ValueError, KeyError, TypeError):
+                return 1, b"", err + b"scp: protocol error\n"
+            if first is None:
+                first = meta
+                if size > MAX_PAYLOAD:
+                    return 1, b"", err + (
+                        f"scp: {' '.join(paths)}: too large to copy ({size} bytes, "
+                        f"at most {MAX_PAYLOAD})\n"
+                    ).encode()
+            elif (size, meta.get("crc"), meta.get("names")) != (
+                first["size"], first.get("crc"), first.get("names")
+            ) or len(body) != min(chunk, size - offset):
+                return 1, b"", err + b"scp: source changed during the copy; try again\n"
+            pieces.append(body)
+            offset += len(body)
+            if offset >= size or not body:
+                break
+        assert first is not None
+        return code, json.dumps(first["names"]).encode() + b"\n" + b"".join(pieces), err
