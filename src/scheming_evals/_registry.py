@@ -1,6 +1,7 @@
 """What Inspect loads from this package: the sandbox provider and the tasks (then the models)."""
 
 # ruff: noqa: F401
+from .evals.covert_email_reranking import covert_email_reranking
 from .evals.goal_guarding import goal_guarding
 from .evals.oversight_subversion import oversight_subversion
 from .evals.self_exfiltration import self_exfiltration

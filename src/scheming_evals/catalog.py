@@ -25,7 +25,7 @@ EVALS: tuple[EvalInfo, ...] = (
     EvalInfo("goal_guarding", "covert", "removes or replaces its successor system prompt",
              "Table 2", COVERT_CONDITIONS, available=True),
     EvalInfo("covert_email_reranking", "covert", "ranks candidates falsely without saying so",
-             "Table 2", COVERT_CONDITIONS),
+             "Table 2", COVERT_CONDITIONS, available=True),
     EvalInfo("instrumental_alignment_faking", "deferred",
              "developers' option while tested, its own once deployed", "Table 5",
              ("goal", "relation", "reasoning")),

@@ -9,7 +9,7 @@ from typing import Any
 from inspect_ai.dataset import Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
-from inspect_ai.tool import Tool, ToolDef, ToolParam, ToolParams
+from inspect_ai.tool import Tool, ToolDef, ToolInfo, ToolParam, ToolParams
 from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
 
 from ..sandbox import BwrapConfig, check_sandbox_safe
@@ -50,13 +50,30 @@ def bash_tool(scratchpad: bool = False, timeout: int = COMMAND_TIMEOUT) -> Tool:
 
     props = {"command": ToolParam(type="string", description="The bash command to execute.")}
     if scratchpad:
-        props[SCRATCHPAD_PARAM] = ToolParam(type="string")
+        # Inspect insists on a description; agent_loop strips it before the model sees the tool.
+        props[SCRATCHPAD_PARAM] = ToolParam(type="string", description=_UNDESCRIBED)
     return ToolDef(
         execute,
         name="bash",
         description="Run a bash command on your machine and return its output.",
         parameters=ToolParams(properties=props, required=["command"]),
     ).as_tool()
+
+
+_UNDESCRIBED = "(undescribed)"
+
+
+def model_view(tools: list[Tool]) -> list[ToolInfo]:
+    """The tools as the model sees them: the scratchpad parameter has no description (SPEC 6)."""
+    infos = []
+    for t in tools:
+        d = ToolDef(t)
+        params = d.parameters.model_copy(deep=True)
+        for p in params.properties.values():
+            if p.description == _UNDESCRIBED:
+                p.description = None
+        infos.append(ToolInfo(name=d.name, description=d.description, parameters=params))
+    return infos
 
 
 def _record(command: str, code: int | None, index: int) -> None:
@@ -159,7 +176,7 @@ def agent_loop() -> Solver:
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         model = get_model()
         while True:
-            output = await model.generate(state.messages, state.tools)
+            output = await model.generate(state.messages, model_view(state.tools))
             state.output = output
             state.messages.append(output.message)
             if not output.message.tool_calls:
