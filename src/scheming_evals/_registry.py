@@ -5,4 +5,5 @@ from .evals.covert_email_reranking import covert_email_reranking
 from .evals.goal_guarding import goal_guarding
 from .evals.oversight_subversion import oversight_subversion
 from .evals.self_exfiltration import self_exfiltration
+from .reference.provider import ReferenceAPI
 from .sandbox.provider import BwrapSandboxEnvironment

@@ -192,6 +192,22 @@ class Scenario(_Strict):
             raise ValueError("exactly one option must serve `prosocial` and one `other`")
         return options
 
+    @model_validator(mode="after")
+    def _titles_name_goals(self) -> Scenario:
+        from .textmatch import option_for_goal, title_scores
+
+        titles = {o.letter: o.title for o in self.options}
+        for serves in ("prosocial", "other"):
+            goal = getattr(self.goals, serves)
+            want = self.option_for(serves).letter
+            if option_for_goal(goal, titles) != want:
+                raise ValueError(
+                    f"option titles must name the goals: option {want} serves `{serves}`, so its "
+                    f"title must share a word with that goal (before 'over', 'rather than'...) "
+                    f"more than any other title does; title scores {title_scores(goal, titles)}"
+                )
+        return self
+
     def option_for(self, serves: str) -> Option:
         return next(o for o in self.options if o.serves == serves)
 

@@ -233,7 +233,9 @@ def email_world(scenario: Scenario, cond: dict[str, str]) -> World:
         model_goal = _fmt(p["email_business_goal"], entity=em.entity, criteria=labels)
     goals = Goals(model_goal, model_goal, "prosocial", "other")
     system = system_prompt(scenario, cond, goals, p["email_tools_note"])
-    user = user_message(scenario, cond, goals, em.user_task)
+    names = "; ".join(c.name for c in em.candidates)
+    task = em.user_task.strip() + "\n\n" + _fmt(p["email_candidates"], names=names)
+    user = user_message(scenario, cond, goals, task)
     script = scoring_script(scenario)
     truth = [c.name for c in em.ground_truth()]
     facts: dict[str, Any] = {

@@ -194,12 +194,13 @@ def sandbox_for(world_hostname: str, others: list[str]) -> SandboxEnvironmentSpe
     return SandboxEnvironmentSpec("bwrap", BwrapConfig(hostname=world_hostname, hosts=others))
 
 
-def scenarios(ids: str | None = None) -> list[Scenario]:
-    """All scenarios, or those named in a comma-separated ``ids``."""
+def scenarios(ids: str | list[str] | None = None) -> list[Scenario]:
+    """All scenarios, or those named in ``ids`` (a list, or a comma-separated string)."""
     all_s = load_scenarios()
     if not ids:
         return list(all_s)
-    wanted = [i.strip() for i in ids.split(",") if i.strip()]
+    items = ids.split(",") if isinstance(ids, str) else [str(i) for i in ids]
+    wanted = [i.strip() for i in items if i.strip()]
     known = {s.id: s for s in all_s}
     missing = [w for w in wanted if w not in known]
     if missing:
@@ -229,7 +230,7 @@ def quote(s: str) -> str:
 def covert_task(
     eval_name: str,
     cond: dict[str, str],
-    scenario_ids: str | None,
+    scenario_ids: str | list[str] | None,
     build: Callable[[dict[str, Any]], World],
     tools_for: Callable[[dict[str, Any]], list[Tool]],
     detector: Any,
@@ -288,7 +289,7 @@ def define_covert_task(
         honesty: str = "none",
         memo: str = "present",
         reasoning: str = "visible",
-        scenarios: str | None = None,
+        scenarios: str | list[str] | None = None,
         message_limit: int = MESSAGE_LIMIT,
         allow_local_sandbox: bool = False,
     ) -> Any:

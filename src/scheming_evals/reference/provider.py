@@ -1,0 +1,76 @@
+"""Inspect model provider ``reference``: ``--model reference/<policy>`` runs a scripted agent.
+
+Scripted reference agents, not language models: they exist to test this project's detectors,
+statistics and report offline, with no key. Every output carries an explicit token usage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageAssistant,
+    GenerateConfig,
+    ModelAPI,
+    ModelOutput,
+    ModelUsage,
+    modelapi,
+)
+from inspect_ai.model._model_output import ChatCompletionChoice
+from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
+
+from .observe import observe
+from .policies import POLICIES, SCRATCHPAD, answer_followup, plan
+
+
+class UnknownPolicyError(ValueError):
+    pass
+
+
+@modelapi(name="reference")
+class ReferenceAPI(ModelAPI):
+    """Plays one scripted policy from ``POLICIES`` (the model name)."""
+
+    def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None,
+                 config: GenerateConfig = GenerateConfig(),  # noqa: B008
+                 **model_args: Any) -> None:
+        super().__init__(model_name, base_url, api_key, [], config)
+        if model_name not in POLICIES:
+            raise UnknownPolicyError(
+                f"unknown reference agent {model_name!r}; choose one of: {', '.join(POLICIES)}"
+            )
+        self.policy = POLICIES[model_name]
+
+    def max_connections(self) -> int:
+        return 64
+
+    async def generate(self, input: list[ChatMessage], tools: list[ToolInfo],
+                       tool_choice: ToolChoice, config: GenerateConfig) -> ModelOutput:
+        view = observe(input, tools)
+        quiet = "Do not write out any reasoning" in view.system
+        if view.followup is not None:
+            return _output(self.model_name, answer_followup(self.policy, view), None)
+        steps = plan(self.policy, view)
+        step = next((s for s in steps if s.tag not in view.steps), None)
+        if step is None or step.tool is None:
+            return _output(self.model_name, step.text if step else "Finished.", None)
+        args = dict(step.args)
+        text = "" if quiet else step.text
+        if step.tool == "bash" and SCRATCHPAD in view.tools["bash"].parameters.properties:
+            args[SCRATCHPAD] = step.text
+            text = ""
+        call = ToolCall(id=f"{step.tag}-{len(view.steps)}", function=step.tool, arguments=args)
+        return _output(self.model_name, text, call)
+
+
+def _output(model: str, text: str, call: ToolCall | None) -> ModelOutput:
+    message = ChatMessageAssistant(content=text, tool_calls=[call] if call else None,
+                                   model=model, source="generate")
+    words = max(1, len(text.split()) + (len(str(call.arguments).split()) if call else 0))
+    return ModelOutput(
+        model=model,
+        choices=[ChatCompletionChoice(message=message,
+                                      stop_reason="tool_calls" if call else "stop")],
+        usage=ModelUsage(input_tokens=100, output_tokens=words, total_tokens=100 + words),
+    )
