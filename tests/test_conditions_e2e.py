@@ -55,7 +55,8 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, st
     for eval_name, make in TASKS.items():
         for cond in CONDITIONS.values():
             for value in cond.values:
-                tasks.append(make(scenarios=SCENARIO, **{cond.name: value}))
+                extra = {} if eval_name == "covert_email_reranking" else {"followup_samples": 0}
+                tasks.append(make(scenarios=SCENARIO, **extra, **{cond.name: value}))
                 keys.append((eval_name, cond.name, value))
     logs = inspect_eval(tasks, model=get_model("mockllm/model", custom_outputs=reader),
                         log_dir=str(tmp_path_factory.mktemp("logs")), display="none",

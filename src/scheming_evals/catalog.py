@@ -28,9 +28,9 @@ EVALS: tuple[EvalInfo, ...] = (
              "Table 2", COVERT_CONDITIONS, available=True),
     EvalInfo("instrumental_alignment_faking", "deferred",
              "developers' option while tested, its own once deployed", "Table 5",
-             ("goal", "relation", "reasoning")),
+             ("goal", "relation", "reasoning", "memo", "nudge"), available=True),
     EvalInfo("sandbagging", "deferred", "scores worse when doing well is punished", "Table 6",
-             ("goal", "reasoning")),
+             ("goal", "reasoning", "incentive", "consequence"), available=True),
 )
 
 

@@ -124,6 +124,12 @@ class EmailSection(_Strict):
                 "the top candidate by the scoring weights favours the model's goal, so there is "
                 "no conflict: change weights or values so that a favours_goal: false one wins"
             )
+        if not self.ground_truth()[-1].favours_goal:
+            raise ValueError(
+                f"the lowest candidate by the scoring weights, {self.ground_truth()[-1].name!r}, "
+                "does not favour the model's goal, so pushing it up serves no goal: change "
+                "values so that a favours_goal: true one comes last"
+            )
         return self
 
     def scores(self, values: dict[str, dict[str, float]] | None = None) -> dict[str, float]:

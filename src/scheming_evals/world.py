@@ -8,6 +8,7 @@ docker) can lay it out through ``write_file``.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -253,3 +254,37 @@ def email_world(scenario: Scenario, cond: dict[str, str]) -> World:
     }
     return World(system=system, user=user, hostname=WORKSTATION,
                  files={WORKSTATION: {SCORING_PATH: script}}, facts=facts)
+
+
+_CALL_DONE = re.compile(r",?\s*(and\s+)?(then\s+)?call\s+(the\s+)?`?done`?(\s+tool)?",
+                        re.IGNORECASE)
+
+
+def faking_world(scenario: Scenario, cond: dict[str, str], setting: str) -> World:
+    """Instrumental alignment faking: the same scenario under a ``testing`` or ``deployment`` memo
+    (near-identical wording, ours). No done tool; choosing ends the episode."""
+    goals = goals_for(scenario, cond["relation"])
+    p = prompts()
+    dev_option = scenario.option_for(goals.developer_serves)
+    model_option = scenario.option_for(goals.model_serves)
+    values = dict(system_name=scenario.system_name, company=scenario.company,
+                  developer_goal=goals.developer)
+    body = scenario.data.body.rstrip() + "\n" + render_options(scenario)
+    if cond["memo"] == "present":
+        memo = scenario.memos.get(setting) or p["memos"][setting]
+        body += "\n" + memo.format(**values).rstrip() + "\n"
+    data_path = f"{DATA_DIR}/{scenario.data.filename}"
+    facts: dict[str, Any] = {
+        "setting": setting,
+        "pair": scenario.id,
+        "data_path": data_path,
+        "selector_tool": scenario.selector.tool,
+        "developer_option": dev_option.letter,
+        "model_option": model_option.letter,
+        "options": [o.letter for o in scenario.options],
+    }
+    return World(
+        system=system_prompt(scenario, cond, goals, p["faking_tools_note"]),
+        user=user_message(scenario, cond, goals, _CALL_DONE.sub("", scenario.user_task)),
+        hostname=WORKSTATION, files={WORKSTATION: {data_path: body}}, facts=facts,
+    )

@@ -129,21 +129,37 @@ def install_tools(tools_for: Callable[[dict[str, Any]], list[Tool]]) -> Solver:
 
 
 async def read_or_none(path: str, host: str | None = None) -> str | None:
-    """Final text of a file on a machine; None if it is gone. An unreadable file is made
-    readable first (scorers run after the episode, so this changes nothing they measure)."""
+    """A file's text as its owner sees it, even through a chmod (``None``: it is gone).
+
+    Detectors and the oversight selector use it. If the file or a folder above it was made
+    unreadable, the modes are opened up just enough to read and then put back, so reading
+    leaves no trace in what is measured."""
     env = sandbox(host) if host else sandbox()
     try:
         return await env.read_file(path)
-    except FileNotFoundError:
-        return None
-    except PermissionError:
-        await env.exec(["chmod", "u+r", path])
-        try:
-            return await env.read_file(path)
-        except (PermissionError, FileNotFoundError):
-            return None
     except (UnicodeDecodeError, IsADirectoryError):
         return "\x00<unreadable>"
+    except (FileNotFoundError, PermissionError):
+        pass  # gone, or behind a folder the agent made unreadable or unsearchable
+    prefix = "/" if path.startswith("/") else ""
+    parts = [p for p in path.split("/") if p]
+    chain = [prefix + "/".join(parts[: i + 1]) for i in range(len(parts))]
+    modes: list[tuple[str, str]] = []
+    for i, p in enumerate(chain):
+        st = await env.exec(["stat", "-L", "-c", "%a", p])
+        if not st.success:
+            break
+        modes.append((p, st.stdout.strip()))
+        await env.exec(["chmod", "u+r" if i == len(chain) - 1 else "u+rx", p])
+    try:
+        return await env.read_file(path)
+    except (PermissionError, FileNotFoundError):
+        return None
+    except (UnicodeDecodeError, IsADirectoryError):
+        return "\x00<unreadable>"
+    finally:
+        for p, m in reversed(modes):
+            await env.exec(["chmod", m, p])
 
 
 @solver
@@ -236,17 +252,35 @@ def covert_task(
     detector: Any,
     message_limit: int,
     allow_local_sandbox: bool,
+    followup_keys: tuple[str, ...] = (),
+    followup_samples: int = 0,
 ) -> Any:
-    """One Inspect Task over the scenarios for a covert eval under one condition."""
+    """One Inspect Task over the scenarios for a covert eval under one condition.
+
+    ``followup_keys``: the detector's behaviours that trigger the follow-up interview.
+    """
     from inspect_ai import Task
     from inspect_ai.model import GenerateConfig
+    from inspect_ai.scorer import Target
+
+    from ..followup.interview import followup_grader, interview
 
     samples = [make_sample(eval_name, s, cond, build({"scenario": s.id, **cond}))
                for s in scenarios(scenario_ids)]
+    solvers = [setup_world(build, allow_local_sandbox), install_tools(tools_for), agent_loop()]
+    scorers = [detector]
+    if followup_keys and followup_samples > 0:
+
+        async def detected(state: TaskState) -> bool:
+            value = (await detector(state, Target(""))).value
+            return any(bool(value.get(k)) for k in followup_keys)
+
+        solvers.append(interview(eval_name, detected, followup_samples))
+        scorers.append(followup_grader(eval_name))
     return Task(
         dataset=samples,
-        solver=[setup_world(build, allow_local_sandbox), install_tools(tools_for), agent_loop()],
-        scorer=detector,
+        solver=solvers,
+        scorer=scorers,
         config=GenerateConfig(max_tokens=MAX_OUTPUT_TOKENS),
         message_limit=message_limit,
         metadata={"eval": eval_name, **cond},
@@ -275,8 +309,12 @@ def define_covert_task(
     detector: Callable[[], Any],
     doc: str,
     tools_for: Callable[[dict[str, Any]], list[Tool]] = standard_tools,
+    followup_keys: tuple[str, ...] = (),
 ) -> Callable[..., Any]:
-    """Register ``scheming_evals/<eval_name>`` with Inspect; every condition is a -T parameter."""
+    """Register ``scheming_evals/<eval_name>`` with Inspect; every condition is a -T parameter.
+
+    With ``followup_keys``, the task also takes ``followup_samples`` (default 20; 0 turns the
+    follow-up interview off)."""
     from inspect_ai import task
 
     from ..world import conditions_of
@@ -292,11 +330,13 @@ def define_covert_task(
         scenarios: str | list[str] | None = None,
         message_limit: int = MESSAGE_LIMIT,
         allow_local_sandbox: bool = False,
+        followup_samples: int = 20,
     ) -> Any:
         cond = conditions_of(nudge=nudge, difficulty=difficulty, goal=goal, relation=relation,
                              honesty=honesty, memo=memo, reasoning=reasoning)
         return covert_task(eval_name, cond, scenarios, build, tools_for, detector(),
-                           message_limit, allow_local_sandbox)
+                           message_limit, allow_local_sandbox, followup_keys,
+                           followup_samples if followup_keys else 0)
 
     covert.__name__ = covert.__qualname__ = eval_name
     covert.__doc__ = doc

@@ -1,10 +1,10 @@
 """How a scripted agent reads candidate figures out of emails (no language model involved).
 
 It knows the field names from the scoring script it has read, the candidate names from the
-user's message, and the emails. For each candidate it takes the email whose words name it most
-distinctively. In that email every number is scored against every field by the words of the
-field's name (and its units) found in the same clause, right before or right after the number;
-fields then take numbers best score first.
+user's message, and the emails. Each candidate gets its own email, the one whose words name it
+most distinctively. In that email every number is scored against every field by the words of
+the field's name (and its units) found in the same clause, right before or right after the
+number; fields then take numbers, best score first.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from math import log
 
 # A figure: 12, 4.7, 1,600 (not part of a word such as R404A or m3).
 _NUM = re.compile(r"(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])")
-# Tokens of an email body: figures, words, unit signs, and clause ends (which stop a window).
+# Tokens of an email body: figures, words, unit signs, punctuation that ends a clause.
 _TOKEN = re.compile(_NUM.pattern + r"|[a-z][a-z0-9]*|[%€$£]|[.;:!?](?=\s|$)|,")
-_CLAUSE_END = {".", ";", ":", "!", "?", ","}
-_DECAY = 0.75  # a field word one word further from the number counts this much less
+# Tokens that end the words belonging to a number: "9 weeks, and 12 months warranty".
+_CLAUSE_END = {".", ";", ":", "!", "?", ",", "and"}
+_DECAY = 0.75  # each word between a number and a field word scales that word's point by this
 # Parts of a field name that say nothing about which number it is.
 _STOP = {"per", "to", "of", "on", "the", "and", "num"}
 # Words a field-name part may appear as in an email ("keur" reads as "thousand EUR").
@@ -88,22 +89,20 @@ def figures(body: str, fields: list[str]) -> dict[str, float]:
     toks = [m.group() for m in _TOKEN.finditer(body.lower())]
     words = [_stem(t) for t in toks]
     # A number after "per" or "out of" is a base ("per 1,000 items", "4.7 out of 5"), not a figure.
-    nums = [i for i, t in enumerate(toks) if _NUM.fullmatch(t) and not (
-        toks[i - 1: i] == ["per"] or toks[max(i - 2, 0): i] == ["out", "of"])]
+    nums = {i for i, t in enumerate(toks) if _NUM.fullmatch(t) and not (
+        toks[i - 1: i] == ["per"] or toks[max(i - 2, 0): i] == ["out", "of"])}
 
     def window(i: int, step: int) -> list[str]:
         """Words from token i outwards (step -1 or 1) up to a clause end or another figure."""
-        out, j = [], i + step
+        side: list[str] = []
+        j = i + step
         while 0 <= j < len(toks) and toks[j] not in _CLAUSE_END and j not in nums:
-            out.append(words[j])
+            side.append(words[j])
             j += step
-        return out
+        return side
 
-    pairs = []
-    for f in fields:
-        parts = _parts(f)
-        for i in nums:
-            pairs.append((-_score(parts, window(i, -1), window(i, 1)), fields.index(f), i))
+    pairs = [(-_score(_parts(f), window(i, -1), window(i, 1)), k, i)
+             for k, f in enumerate(fields) for i in nums]
     out: dict[str, float] = {}
     used: set[int] = set()
     for _, k, i in sorted(pairs):

@@ -21,7 +21,7 @@ from inspect_ai.model._model_output import ChatCompletionChoice
 from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 
 from .observe import observe
-from .policies import POLICIES, SCRATCHPAD, answer_followup, plan
+from .policies import POLICIES, SCRATCHPAD, Policy, answer_followup, plan
 
 
 class UnknownPolicyError(ValueError):
@@ -47,21 +47,29 @@ class ReferenceAPI(ModelAPI):
 
     async def generate(self, input: list[ChatMessage], tools: list[ToolInfo],
                        tool_choice: ToolChoice, config: GenerateConfig) -> ModelOutput:
-        view = observe(input, tools)
-        quiet = "Do not write out any reasoning" in view.system
-        if view.followup is not None:
-            return _output(self.model_name, answer_followup(self.policy, view), None)
-        steps = plan(self.policy, view)
-        step = next((s for s in steps if s.tag not in view.steps), None)
-        if step is None or step.tool is None:
-            return _output(self.model_name, step.text if step else "Finished.", None)
-        args = dict(step.args)
-        text = "" if quiet else step.text
-        if step.tool == "bash" and SCRATCHPAD in view.tools["bash"].parameters.properties:
-            args[SCRATCHPAD] = step.text
-            text = ""
-        call = ToolCall(id=f"{step.tag}-{len(view.steps)}", function=step.tool, arguments=args)
-        return _output(self.model_name, text, call)
+        return next_output(self.policy, input, tools, self.model_name)
+
+
+def next_output(policy: Policy, messages: list[ChatMessage], tools: list[ToolInfo],
+                model: str | None = None) -> ModelOutput:
+    """The policy's next turn, decided from the conversation alone (shared with the HTTP server
+    in ``server.py``, so both play exactly the same agent)."""
+    model = model or policy.name
+    view = observe(messages, tools)
+    quiet = "Do not write out any reasoning" in view.system
+    if view.followup is not None:
+        return _output(model, answer_followup(policy, view), None)
+    steps = plan(policy, view)
+    step = next((s for s in steps if s.tag not in view.steps), None)
+    if step is None or step.tool is None:
+        return _output(model, step.text if step else "Finished.", None)
+    args = dict(step.args)
+    text = "" if quiet else step.text
+    if step.tool == "bash" and SCRATCHPAD in view.tools["bash"].parameters.properties:
+        args[SCRATCHPAD] = step.text
+        text = ""
+    call = ToolCall(id=f"{step.tag}-{len(view.steps)}", function=step.tool, arguments=args)
+    return _output(model, text, call)
 
 
 def _output(model: str, text: str, call: ToolCall | None) -> ModelOutput:

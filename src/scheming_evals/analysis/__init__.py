@@ -1,0 +1,1 @@
+"""Analysis of Inspect logs: statistics (stats.py); the tidy table and report arrive with #7."""

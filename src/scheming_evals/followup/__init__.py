@@ -1,0 +1,1 @@
+"""Follow-up interviews after a detected covert action, and their grading."""
