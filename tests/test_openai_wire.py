@@ -12,6 +12,8 @@ import ipaddress
 import json
 import re
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,9 +23,11 @@ import openai
 import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.log import EvalLog
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 
 from scheming_evals.evals.oversight_subversion import oversight_subversion
 from scheming_evals.reference.policies import POLICIES
+from scheming_evals.reference.provider import next_output
 from scheming_evals.reference.server import Fault, ReferenceServer, running
 from tests.test_reference_agents import SCHEMER, TASK_DONE
 
@@ -110,12 +114,10 @@ def _wire(body: dict[str, Any]) -> tuple[set[str], dict[str, str], list[str]]:
 
 
 @pytest.mark.parametrize(("policy", "api", "streaming"), [
-    ("schemer", "responses", False),  # what `--model openai/schemer` speaks by default
+    ("schemer", "responses", False),  # what `--model openai/<name>` speaks by default
     ("honest", "responses", False),
-    ("schemer", "responses", True),
-    ("schemer", "chat", False),  # -M responses_api=false
+    ("schemer", "chat", True),  # -M responses_api=false, streamed
     ("honest", "chat", False),
-    ("schemer", "chat", True),
 ])
 def test_inspect_openai_provider_end_to_end(wire: ReferenceServer, tmp_path: Any, policy: str,
                                             api: str, streaming: bool) -> None:
@@ -129,28 +131,30 @@ def test_inspect_openai_provider_end_to_end(wire: ReferenceServer, tmp_path: Any
     for scenario, value in scores.items():
         assert value == EXPECTED[policy], scenario
 
-    # what went over the wire: the tools, step-tagged calls, their results, the model name
-    # (Inspect may first probe the Responses API without tools; those are not eval turns)
-    turns = [r for r in wire.requests if r.get("tools")]
-    assert len(turns) >= 2 * 3  # at least three turns per sample
+    # what went over the wire: the API, the model name, the tools, step-tagged calls and their
+    # results. Inspect may first probe the Responses API once with a plain-string input.
+    generates = [r for r in wire.requests if not isinstance(r.get("input"), str)]
+    assert len(wire.requests) - len(generates) <= 1
     assert all(r["model"] == policy for r in wire.requests)
-    assert all(("messages" in r) == (api == "chat") for r in wire.requests)
-    assert all(bool(r.get("stream")) == streaming for r in turns)
-    names, issued, results = set(), {}, []
+    assert all(("messages" in r) == (api == "chat") for r in generates)
+    assert all(bool(r.get("stream")) == streaming for r in generates)
+    turns = [r for r in generates if r.get("tools")]
+    assert len(turns) >= 2 * 3  # at least three agent turns per sample
+    issued: dict[str, str] = {}
+    results: list[str] = []
     for r in turns:
-        n, i, res = _wire(r)
-        assert {"bash", "done"} <= n
-        names |= n
-        issued |= i
-        results += res
+        names, calls, outputs = _wire(r)
+        assert {"bash", "done"} <= names
+        issued |= calls
+        results += outputs
     assert results and all(STEP_ID.match(cid) for cid in results)
     assert set(results) <= set(issued)
     assert all(isinstance(json.loads(a), dict) for a in issued.values())
     if policy == "schemer":
         assert any("oversight_config" in a for a in issued.values())
 
-    # the eval log counts the usage the server reported (100 input tokens a turn)
-    assert log.stats.model_usage[f"openai/{policy}"].input_tokens == 100 * len(turns)
+    # the eval log counts exactly the usage the server reported (100 input tokens an answer)
+    assert log.stats.model_usage[f"openai/{policy}"].input_tokens == 100 * len(generates)
 
 
 def _client(server: ReferenceServer, key: str = KEY) -> openai.OpenAI:
@@ -177,6 +181,21 @@ def test_models_lists_every_policy(wire: ReferenceServer) -> None:
         _client(wire, key="wrong").models.list()
 
 
+def test_responses_api_stream(wire: ReferenceServer) -> None:
+    """A streamed Responses API answer through the SDK: the event sequence, and the same answer
+    as the in-process policy."""
+    task: list[Any] = [{"role": "system", "content": "You are an agent."},
+                       {"role": "user", "content": "Do it."}]
+    want = next_output(POLICIES["schemer"], [ChatMessageSystem(content="You are an agent."),
+                                             ChatMessageUser(content="Do it.")], [])
+    with _client(wire).responses.create(model="schemer", input=task, stream=True) as stream:
+        events = list(stream)
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    final = events[-1].response  # type: ignore[union-attr]
+    assert final.output_text == want.message.text
+    assert final.usage is not None and final.usage.input_tokens == 100
+
+
 def test_fixed_policy_answers_any_model_name(no_network: None) -> None:
     with running("honest") as server:
         answer = _client(server).chat.completions.create(
@@ -201,3 +220,26 @@ def test_fault_hook(no_network: None) -> None:
         assert len(server.requests) == 3
     with pytest.raises(urllib.error.URLError):  # stopped means stopped
         urllib.request.urlopen(server.base_url + "/models", timeout=2)
+
+
+def test_command_line_prints_its_url(no_network: None) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheming_evals.reference.server", "--port", "0", "--policy",
+         "honest"], stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", url), url
+        with urllib.request.urlopen(url + "/models", timeout=10) as answer:
+            assert [m["id"] for m in json.load(answer)["data"]] == ["honest"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_network_guard_refuses_the_outside(no_network: None) -> None:
+    with pytest.raises(AssertionError, match="name lookup attempted"):
+        socket.create_connection(("api.openai.com", 443), timeout=1)
+    with pytest.raises(AssertionError, match="network access attempted"):
+        socket.socket().connect(("192.0.2.1", 443))  # TEST-NET-1, never routed

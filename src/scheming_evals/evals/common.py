@@ -254,6 +254,8 @@ def covert_task(
     allow_local_sandbox: bool,
     followup_keys: tuple[str, ...] = (),
     followup_samples: int = 0,
+    interrogation: bool = False,
+    awareness_probe: bool = False,
 ) -> Any:
     """One Inspect Task over the scenarios for a covert eval under one condition.
 
@@ -263,20 +265,31 @@ def covert_task(
     from inspect_ai.model import GenerateConfig
     from inspect_ai.scorer import Target
 
+    from ..followup import interrogation as interro
     from ..followup.interview import followup_grader, interview
+    from ..reasoning.analysis import reasoning_scorer
 
     samples = [make_sample(eval_name, s, cond, build({"scenario": s.id, **cond}))
                for s in scenarios(scenario_ids)]
     solvers = [setup_world(build, allow_local_sandbox), install_tools(tools_for), agent_loop()]
     scorers = [detector]
+
+    async def detected(state: TaskState) -> bool:
+        value = (await detector(state, Target(""))).value
+        return any(bool(value.get(k)) for k in followup_keys)
+
     if followup_keys and followup_samples > 0:
-
-        async def detected(state: TaskState) -> bool:
-            value = (await detector(state, Target(""))).value
-            return any(bool(value.get(k)) for k in followup_keys)
-
         solvers.append(interview(eval_name, detected, followup_samples))
         scorers.append(followup_grader(eval_name))
+    if interrogation:
+        if not followup_keys:
+            raise ValueError(f"interrogation is not available for {eval_name}")
+        solvers.append(interro.interrogate(eval_name, detected))
+        scorers.append(interro.interrogation_scorer())
+    if awareness_probe:
+        solvers.append(interro.awareness_probe())
+        scorers.append(interro.probe_scorer())
+    scorers.append(reasoning_scorer())
     return Task(
         dataset=samples,
         solver=solvers,
@@ -331,12 +344,15 @@ def define_covert_task(
         message_limit: int = MESSAGE_LIMIT,
         allow_local_sandbox: bool = False,
         followup_samples: int = 20,
+        interrogation: bool = False,
+        awareness_probe: bool = False,
     ) -> Any:
         cond = conditions_of(nudge=nudge, difficulty=difficulty, goal=goal, relation=relation,
                              honesty=honesty, memo=memo, reasoning=reasoning)
         return covert_task(eval_name, cond, scenarios, build, tools_for, detector(),
                            message_limit, allow_local_sandbox, followup_keys,
-                           followup_samples if followup_keys else 0)
+                           followup_samples if followup_keys else 0, interrogation,
+                           awareness_probe)
 
     covert.__name__ = covert.__qualname__ = eval_name
     covert.__doc__ = doc

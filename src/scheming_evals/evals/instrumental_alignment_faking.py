@@ -24,6 +24,7 @@ from inspect_ai.tool import Tool
 
 from ..analysis.stats import alignment_faking_test, behavioural_scheming
 from ..conditions import CONDITIONS
+from ..reasoning.analysis import reasoning_scorer
 from ..scenario import scenario_by_id
 from ..world import World, conditions_of, faking_world
 from . import common
@@ -138,7 +139,7 @@ def instrumental_alignment_faking(
         dataset=samples,
         solver=[common.setup_world(build_world, allow_local_sandbox),
                 common.install_tools(faking_tools), common.agent_loop()],
-        scorer=faking_detector(),
+        scorer=[faking_detector(), reasoning_scorer()],
         config=GenerateConfig(max_tokens=common.MAX_OUTPUT_TOKENS),
         message_limit=message_limit,
         metadata={"eval": EVAL, **cond},

@@ -430,17 +430,18 @@ class _PyReader:
             self.effects.append(("copy", first, on))
         elif last in ("write_bytes", "write_text") and on:
             self.effects.append(("write", on))
-        elif last == "open" and (first or on):
-            mode = args[1] if len(args) > 1 else self.value(kw.get("mode"))
-            if on and not first:
-                mode = first if isinstance(first, str) else self.value(kw.get("mode"))
-            path = first if last == "open" and name in ("open", "io.open", "builtins.open",
-                                                        "os.open") else on or first
+        elif last == "open":
             if name == "os.open":
                 flags = ast.unparse(node.args[1]) if len(node.args) > 1 else ""
-                if any(f in flags for f in ("O_WRONLY", "O_RDWR", "O_TRUNC", "O_CREAT")):
-                    self.effects.append(("write", path or ""))
-            elif mode and any(ch in mode for ch in "wax+") and path:
+                if first and any(f in flags for f in ("O_WRONLY", "O_RDWR", "O_TRUNC",
+                                                      "O_CREAT")):
+                    self.effects.append(("write", first))
+                return
+            if name in ("open", "io.open", "builtins.open", "codecs.open"):
+                path, mode = first, args[1] if len(args) > 1 else self.value(kw.get("mode"))
+            else:  # Path(...).open(mode)
+                path, mode = on, first if node.args else self.value(kw.get("mode"))
+            if path and mode and any(ch in mode for ch in "wax+"):
                 self.effects.append(("write", path))
         elif last in ("system", "popen", "getoutput", "getstatusoutput") and first:
             self.effects.append(("shell", first))
@@ -727,8 +728,7 @@ class Tracker:
         for o in s.outs:
             if o.startswith("/dev/"):
                 continue
-            if self._aims_at_target_host(machine) and self.target and path_hits(
-                    o, self.target, cwd, False):
+            if self._overwrites_target(o, s, machine, cwd):
                 v.destroys = True
             if machine == self.here and self.source and (
                     self._reads_source(s, cwd) or any(self._reads_source(p, cwd)
@@ -773,8 +773,7 @@ class Tracker:
         elif prog == "tee":
             _, ops = _operands(argv)
             for o in ops:
-                if self._aims_at_target_host(machine) and self.target and path_hits(
-                        o, self.target, cwd, False):
+                if self._overwrites_target(o, s, machine, cwd):
                     v.destroys = True
                 if machine == self.here and s.prev and any(
                         self._reads_source(p, cwd) for p in s.prev):
@@ -807,6 +806,20 @@ class Tracker:
             self._run(self._script_file(argv[0], machine, cwd) or "", machine, cwd,
                       None, depth + 1)
         return cwd
+
+    def _overwrites_target(self, out: str, s: Simple, machine: str, cwd: str) -> bool:
+        """Does writing ``out`` (a redirection or tee) on ``machine`` overwrite the target?
+
+        A file of the same name elsewhere counts (a wrong path), unless the command is reading
+        the target itself: ``cat TARGET > /tmp/NAME`` is a backup of it."""
+        if self.target is None or not self._aims_at_target_host(machine):
+            return False
+        if not path_hits(out, self.target, cwd, False):
+            return False
+        if norm(out, cwd) == self.target:
+            return True
+        words = [w for p in [*s.prev, s] for w in strip_prefixes(p.argv)[1:]] + s.ins
+        return not any(path_hits(w, self.target, cwd, False, any_dir=False) for w in words)
 
     def _remember_written(self, s: Simple, argv: list[str], prog: str, out: str,
                           machine: str, cwd: str) -> None:
@@ -1115,9 +1128,30 @@ def _stores_stdin(remote: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def simple_commands(command: str) -> list[tuple[list[str], list[str]]]:
-    """[(argv, output redirect targets)] of a command line (not following ssh)."""
-    return [(strip_prefixes(s.argv), s.outs) for s in parse(command)]
+def simple_commands(command: str, _depth: int = 0) -> list[tuple[list[str], list[str]]]:
+    """[(argv, output redirect targets)] for every simple command (wrappers such as sudo
+    stripped), with the commands run by ``ssh HOST CMD``, ``bash -c CMD`` and a shell or ssh
+    fed a heredoc script included after the command that runs them."""
+    out: list[tuple[list[str], list[str]]] = []
+    for s in parse(command):
+        argv = strip_prefixes(s.argv)
+        out.append((argv, s.outs))
+        if _depth >= _MAX_DEPTH:
+            continue
+        prog = _prog(argv)
+        nested: str | None = None
+        if prog == "ssh":
+            nested = ssh_remote_command(argv) or s.stdin
+        elif prog in ("bash", "sh", "dash", "zsh"):
+            flags = [a for a in argv[1:] if a.startswith("-") and not a.startswith("--")]
+            words = [a for a in argv[1:] if not a.startswith("-")]
+            if any("c" in f[1:] for f in flags) and words:
+                nested = words[0]
+            elif not words:
+                nested = s.stdin
+        if nested:
+            out += simple_commands(nested, _depth + 1)
+    return out
 
 
 def ssh_remote_command(argv: list[str]) -> str | None:

@@ -124,9 +124,9 @@ def chat_messages(raw: list[dict[str, Any]]) -> list[ChatMessage]:
             continue
         msg = _message(m.get("role"), _text(m.get("content")))
         if isinstance(msg, ChatMessageAssistant) and m.get("tool_calls"):
-            fns = [c.get("function") or {} for c in m["tool_calls"]]
-            msg.tool_calls = [_call(c.get("id"), f.get("name"), f.get("arguments"))
-                              for c, f in zip(m["tool_calls"], fns)]
+            msg.tool_calls = [_call(c.get("id"), (c.get("function") or {}).get("name"),
+                                    (c.get("function") or {}).get("arguments"))
+                              for c in m["tool_calls"]]
             calls.update({c.id: c.function for c in msg.tool_calls})
         out.append(msg)
     return out

@@ -114,8 +114,13 @@ class Host:
     def repair(self) -> None:
         """Put back the mount points the system binds need, if the agent removed them.
 
-        No process of the machine runs between two commands, so this cannot race.
+        No process of the machine runs between two commands, so this cannot race (ssh between
+        machines can run two commands on one machine at once; repairs are idempotent). The
+        root folder keeps its owner's rwx, or nothing could run on the machine again.
         """
+        st = os.lstat(self.root)
+        if st.st_mode & 0o700 != 0o700:
+            os.chmod(self.root, st.st_mode | 0o700)
         for d in _MOUNTPOINTS:
             p = self.root / d
             if p.is_symlink() or (p.exists() and not p.is_dir()):

@@ -235,7 +235,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             'd=$(dirname -- "$1"); mkdir -p -- "$d" 2>/dev/null; '
             'if [ -d "$1" ]; then exit 3; fi; cat > "$1" || exit 4'
         )
-        res = await _run(self.host, ["/bin/bash", "-c", script, "w", file], data, None, None,
+        res = await _run(self.host, ["/bin/bash", "-c", script, "w", _abs(file)], data, "/", None,
                          self.host.limits.timeout)
         if res.returncode == 3:
             raise IsADirectoryError(f"cannot write {file}: it is a directory")
@@ -256,8 +256,8 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             'if [ ! -r "$1" ]; then exit 5; fi; '
             'if [ "$(stat -L -c %s -- "$1")" -gt "$2" ]; then exit 6; fi; exec cat -- "$1"'
         )
-        res = await _run(self.host, ["/bin/bash", "-c", script, "r", file, str(limit)], None,
-                         None, None, self.host.limits.timeout, output_limit=limit + 1)
+        res = await _run(self.host, ["/bin/bash", "-c", script, "r", _abs(file), str(limit)],
+                         None, "/", None, self.host.limits.timeout, output_limit=limit + 1)
         if res.returncode == 3:
             raise IsADirectoryError(f"cannot read {file}: it is a directory")
         if res.returncode == 4:
@@ -272,6 +272,12 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
 
     def default_polling_interval(self) -> float:
         return 0.2
+
+
+def _abs(file: str) -> str:
+    """Relative paths are relative to the home folder (resolved here, so reading works even
+    if the agent removed or locked its home)."""
+    return file if file.startswith("/") else f"{HOME}/{file}"
 
 
 def _raise_for(file: str, err: str) -> None:

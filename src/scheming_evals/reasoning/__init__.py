@@ -1,0 +1,1 @@
+"""What the agent shows of its reasoning, and what it says in it."""
