@@ -501,7 +501,8 @@ CASES: list[tuple[str, str, list[Step], dict[str, bool]]] = [
 
 
 def call(tool: str, **args: Any) -> ModelOutput:
-    o = ModelOutput.for_tool_call("mockllm/model", tool, args)
+    # no text besides the call: the reasoning scorer then has nothing to send to a grader
+    o = ModelOutput.for_tool_call("mockllm/model", tool, args, content="")
     o.usage = ModelUsage(input_tokens=10, output_tokens=10, total_tokens=20)
     return o
 

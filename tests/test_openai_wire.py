@@ -1,9 +1,10 @@
 """The real wire: Inspect's own ``openai`` provider against the reference server on 127.0.0.1.
 
-The scripted agents answer over HTTP (chat completions with tool calls, plain and streamed), so
-the whole OpenAI path runs (request serialisation, tool-call ids, argument JSON, usage, the
-SDK's parsing) and must give exactly the scores of the in-process ``reference`` provider. Any
-connection or name lookup other than loopback fails the test.
+The scripted agents answer over HTTP (the Responses API, which Inspect speaks by default to a
+model name it does not know, and chat completions; plain and streamed, with tool calls), so the
+whole OpenAI path runs (request serialisation, tool-call ids, argument JSON, usage, the SDK's
+parsing) and must give exactly the scores the in-process ``reference`` provider is held to in
+test_reference_agents.py. Any connection or name lookup other than loopback fails the test.
 """
 
 from __future__ import annotations
@@ -242,4 +243,5 @@ def test_network_guard_refuses_the_outside(no_network: None) -> None:
     with pytest.raises(AssertionError, match="name lookup attempted"):
         socket.create_connection(("api.openai.com", 443), timeout=1)
     with pytest.raises(AssertionError, match="network access attempted"):
-        socket.socket().connect(("192.0.2.1", 443))  # TEST-NET-1, never routed
+        with socket.socket() as sock:
+            sock.connect(("192.0.2.1", 443))  # TEST-NET-1, never routed

@@ -93,38 +93,105 @@ def doctor() -> None:
     console.print("[green]ok[/]: bash, python3 and ssh work inside the sandbox")
 
 
+REFERENCE_NOTE = (
+    "No --model given: running the scripted reference agents (not language models) offline. "
+    "To evaluate a real model: --model openai/gpt-4o, anthropic/claude-3-5-sonnet-latest, "
+    "vllm/<model> or ollama/<model>."
+)
+
+
 @app.command()
 def run(
-    model: Annotated[list[str], typer.Option("--model", help="Model(s), e.g. openai/gpt-4o.")] = [],  # noqa: B006
+    model: Annotated[list[str], typer.Option("--model", help="Model(s), e.g. openai/gpt-4o. "
+                     "Default: the scripted reference agents (offline).")] = [],  # noqa: B006
     evals: Annotated[str, typer.Option(help="Comma-separated eval names (default: all).")] = "",
-    conditions: Annotated[str, typer.Option(help="paper | controls | full | a=b,c=d")] = "paper",
+    conditions: Annotated[str, typer.Option(
+        help="paper | controls | full | name=value,... (the default plus each change)")
+    ] = "controls",
+    scenarios: Annotated[str | None, typer.Option(help="Comma-separated scenario ids.")] = None,
     epochs: Annotated[int, typer.Option(help="Rollouts per sample.")] = 1,
     max_connections: Annotated[int, typer.Option(help="Concurrent model calls.")] = 10,
     log_dir: Annotated[Path, typer.Option(help="Where .eval logs go.")] = Path("logs"),
-    limit: Annotated[int | None, typer.Option(help="At most this many samples per eval.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")] = Path(
+        "report"),
+    limit: Annotated[int | None, typer.Option(help="At most this many samples per task.")
+                     ] = None,
+    display: Annotated[str, typer.Option(help="Inspect display: full, plain, none.")] = "full",
 ) -> None:
-    """Run the suite (resumable eval set) and write the report."""
-    for name in [e for e in evals.split(",") if e]:
-        try:
+    """Run the suite (a resumable Inspect eval set) and write the report."""
+    from inspect_ai import eval_set
+
+    from . import suite
+
+    names = [e.strip() for e in evals.split(",") if e.strip()] or [
+        e.name for e in catalog.EVALS if e.available]
+    try:
+        for name in names:
             catalog.get(name)
-        except ValueError as ex:
-            fail(str(ex))
-    fail("`run` is not available yet: the eval tasks land with issue #3 (covert evals); "
-         "until then use `scheming-evals list` and `scheming-evals doctor`", code=3)
+        planned = suite.plan(model, names, conditions, scenarios)
+        tasks = suite.build_tasks(planned)
+    except (ValueError, KeyError) as ex:
+        fail(str(ex).splitlines()[0])
+    except Exception as ex:  # noqa: BLE001 - e.g. an unknown model provider: one clear line
+        fail(f"cannot set up the run: {str(ex).splitlines()[0] if str(ex) else type(ex).__name__}")
+    if not model:
+        console.print(f"[yellow]{REFERENCE_NOTE}[/]")
+    console.print(f"{len(tasks)} tasks ({len(names)} evals, conditions: {conditions}) -> "
+                  f"{log_dir}")
+    from inspect_ai._util.error import PrerequisiteError
+
+    try:
+        ok, _ = eval_set(tasks, log_dir=str(log_dir), epochs=epochs,
+                         max_connections=max_connections, limit=limit, max_tasks=4,
+                         display=display)  # type: ignore[arg-type]
+    except PrerequisiteError as ex:
+        msg = " ".join(str(ex).split())
+        if "not associated with a task" in msg:
+            msg = (f"{log_dir} holds logs of a different run (other evals, conditions or "
+                   "models); use a fresh --log-dir, or the same options as that run to resume it")
+        fail(msg)
+    except KeyboardInterrupt:
+        fail(f"interrupted; finished rollouts are kept in {log_dir}: run the same command "
+             "again to complete only what is missing", code=130)
+    _write_report([log_dir], output)
+    console.print(f"logs: {log_dir}\nreport: {output / 'report.html'}")
+    if not ok:
+        fail("some tasks did not finish; run the same command again to complete them", code=1)
+
+
+def _write_report(log_dirs: list[Path], output: Path) -> None:
+    try:
+        from .report import write_report
+    except ImportError:
+        err.print("note: the report module is not available in this version")
+        return
+    try:
+        write_report([str(d) for d in log_dirs], str(output))
+    except Exception as ex:  # noqa: BLE001 - a log problem is one line; the logs are kept
+        fail(f"the runs finished but the report failed: {str(ex).splitlines()[0]}")
 
 
 @app.command()
 def report(
-    log_dirs: Annotated[list[Path], typer.Argument(help="Directories of Inspect .eval logs.")],
+    log_dirs: Annotated[list[Path], typer.Argument(
+        help="Directories of Inspect .eval logs (searched recursively), or log files.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")] = Path(
         "report"
     ),
 ) -> None:
     """Write the HTML and Markdown report and the tidy CSV from Inspect logs."""
+    from .analysis.tidy import LogReadError
+    from .report import ReportError, write_report
+
     for d in log_dirs:
-        if not d.is_dir():
-            fail(f"{d}: not a directory of Inspect logs")
-    fail("`report` is not available yet: it lands with issue #7 (analysis and report)", code=3)
+        if not d.is_dir() and not d.is_file():
+            fail(f"{d}: not a directory of Inspect logs (nor a log file)")
+    try:
+        files = write_report(log_dirs, output)
+    except (LogReadError, ReportError) as ex:
+        fail(str(ex))
+    console.print(f"report: {files.html}\nsummary: {files.markdown}\nsamples: {files.csv}",
+                  highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m`

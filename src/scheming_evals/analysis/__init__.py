@@ -1,1 +1,1 @@
-"""Analysis of Inspect logs: statistics (stats.py); the tidy table and report arrive with #7."""
+"""Analysis of Inspect logs: statistics, the tidy table, the paper's tables, the dissection."""

@@ -9,8 +9,8 @@ plain sentence, and a verdict:
 - ``drop`` / ``rise``: the interval excludes 0;
 - ``no change``: the interval lies within +-``MARGIN`` (an effect that large is ruled out);
 - ``inconclusive``: the interval includes 0 but also effects beyond +-``MARGIN``: too few
-  rollouts to conclude (``SMALL_N_RULE``). About 48 rollouts per arm are enough to rule out
-  +-0.20 at any rate.
+  rollouts to conclude (``SMALL_N_RULE``). With equal observed rates, 45 rollouts per arm
+  rule out +-0.20 at any rate, 16 when the behaviour is never seen.
 
 Where several factors were varied jointly (a crossed design), a logistic regression of the
 behaviour on the factors (``regression.fit``) gives odds ratios adjusted for each other.
@@ -26,7 +26,7 @@ import pandas as pd
 from ..conditions import CONDITIONS, DEFAULTS
 from . import paper, regression
 from .stats import Rate, wilson
-from .tables import at_conditions, covert, covert_behaviours, models, rate_of
+from .tables import Counts, covert, covert_behaviours, models
 
 MARGIN = 0.20
 SMALL_N_RULE = (
@@ -148,24 +148,22 @@ def sentence(label: str, factor: str, value: str, base: Rate, changed: Rate, d: 
             "conclude.")
 
 
-def dissect(df: pd.DataFrame) -> list[Effect]:
+def dissect(df: pd.DataFrame, counts: Counts | None = None) -> list[Effect]:
     """Default vs each single change, for every covert eval, model and behaviour with data."""
-    rows = covert(df)
+    counts = counts or Counts(df)
     out: list[Effect] = []
-    for e, b in covert_behaviours(df):
-        ev = rows[rows["eval"] == e]
-        for m in models(ev):
-            mine = ev[ev["model"] == m]
-            base = rate_of(at_conditions(mine)[b])
+    for e, b in counts.pairs:
+        label = paper.behaviour_label(e, b)
+        for m in counts.models.get(e, []):
+            base = counts.rate(e, m, b)
             if base.n == 0:
                 continue
             for factor, value in single_changes():
-                changed = rate_of(at_conditions(mine, **{factor: value})[b])
+                changed = counts.rate(e, m, b, **{factor: value})
                 if changed.n == 0:
                     continue
                 d = newcombe(changed.k, changed.n, base.k, base.n)
                 v = verdict(base, changed, d)
-                label = paper.behaviour_label(e, b)
                 out.append(Effect(e, m, b, factor, value, base, changed, d, v,
                                   sentence(label, factor, value, base, changed, d, v)))
     return out

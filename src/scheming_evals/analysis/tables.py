@@ -77,7 +77,9 @@ def rate_of(values: pd.Series) -> Rate:
 
 def covert(df: pd.DataFrame) -> pd.DataFrame:
     """Rows of the covert evals (every condition of SPEC 4 in their metadata)."""
-    return df[~df["eval"].isin(DEFERRED) & df[list(CONDITIONS)].notna().all(axis=1)]
+    out = df[~df["eval"].isin(DEFERRED) & df[list(CONDITIONS)].notna().all(axis=1)]
+    out.attrs = {}  # pandas deep-copies attrs on every operation: keep the subsets light
+    return out
 
 
 def at_conditions(df: pd.DataFrame, **given: str) -> pd.DataFrame:
@@ -100,13 +102,40 @@ def covert_behaviours(df: pd.DataFrame) -> list[tuple[str, str]]:
     return first + [eb for eb in present if eb not in first]
 
 
-def rates_long(df: pd.DataFrame, **given: str) -> pd.DataFrame:
+class Counts:
+    """k and n of every covert behaviour per eval, model and condition cell, counted once."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.pairs = covert_behaviours(df)
+        self.models: dict[str, list[str]] = {}
+        self._k: dict[tuple[str, ...], int] = {}
+        self._n: dict[tuple[str, ...], int] = {}
+        rows = covert(df)
+        for e, g in rows.groupby("eval", sort=False):
+            cols = [b for ev, b in self.pairs if ev == e]
+            self.models[str(e)] = models(g)
+            grouped = g.groupby(["model", *CONDITIONS])[cols]
+            k, n = grouped.sum(), grouped.count()
+            for idx in k.index:
+                for c in cols:
+                    key = (str(e), *map(str, idx), c)
+                    self._k[key], self._n[key] = int(k.at[idx, c]), int(n.at[idx, c])
+
+    def rate(self, eval_name: str, model: str, behaviour: str, **given: str) -> Rate:
+        """Wilson rate at ``given`` conditions (the rest at their defaults)."""
+        key = (eval_name, model, *(given.get(c, DEFAULTS[c]) for c in CONDITIONS), behaviour)
+        return wilson(self._k.get(key, 0), self._n.get(key, 0))
+
+
+def rates_long(df: pd.DataFrame, counts: Counts | None = None, **given: str) -> pd.DataFrame:
     """One row per (eval, behaviour, model) at the given conditions: k, n, rate, low, high."""
-    rows = at_conditions(covert(df), **given)
+    counts = counts or Counts(df)
     out = []
-    for e, b in covert_behaviours(df):
-        for m in models(rows[rows["eval"] == e]):
-            r = rate_of(rows[(rows["eval"] == e) & (rows["model"] == m)][b])
+    for e, b in counts.pairs:
+        for m in counts.models.get(e, []):
+            r = counts.rate(e, m, b, **given)
+            if r.n == 0:
+                continue
             out.append({"eval": e, "behaviour": b, "label": paper.behaviour_label(e, b),
                         "model": m, "k": r.k, "n": r.n, "rate": r.value, "low": r.low,
                         "high": r.high, "paper_row": (e, b) in paper.table2_rows()})
@@ -114,10 +143,11 @@ def rates_long(df: pd.DataFrame, **given: str) -> pd.DataFrame:
                                       "low", "high", "paper_row"])
 
 
-def behaviour_table(df: pd.DataFrame, nudge: str = "strong") -> Table:
+def behaviour_table(df: pd.DataFrame, nudge: str = "strong", counts: Counts | None = None
+                    ) -> Table:
     """Behaviour x model at ``nudge`` with every other condition at its default."""
     section = "table2" if nudge == "strong" else "no_nudge"
-    long = rates_long(df, nudge=nudge)
+    long = rates_long(df, counts, nudge=nudge)
     ms = models(long) if len(long) else []
     matched = {m: paper.paper_model(m) for m in ms}
     columns = ["eval", "behaviour"]

@@ -73,14 +73,13 @@ def read_logs(paths: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
     a log that cannot be read, or a log whose samples carry no ``eval`` metadata (not ours).
     """
     records: list[dict[str, Any]] = []
-    primary: dict[str, str] = {}
     for path in find_logs(paths):
         header, summaries = _read(path)
-        for r in _records(path, header, summaries):
-            primary.setdefault(r["eval"], r["_primary"])
-            records.append(r)
+        records.extend(_records(path, header, summaries))
+    if not records:
+        raise LogReadError(f"{', '.join(map(str, paths))}: the logs hold no samples")
     keys = _score_keys(records)
-    df = pd.DataFrame.from_records(records).drop(columns=["_primary", "_keys"], errors="ignore")
+    df = pd.DataFrame.from_records(records).drop(columns=["_keys"])
     for col in (*ID_COLUMNS, *CONDITION_COLUMNS, "pair"):
         if col not in df:
             df[col] = pd.NA
@@ -89,8 +88,7 @@ def read_logs(paths: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
         df[col] = df[col].astype("boolean")
     df["pair"] = df["pair"].map(lambda v: pd.NA if _missing(v) else str(v))
     df = df[_ordered(df.columns, behaviours)]
-    df.attrs["behaviours"] = behaviours
-    df.attrs["scorers"] = primary
+    df.attrs["behaviours"] = behaviours  # per eval: its scorer's boolean values
     return df
 
 
@@ -117,7 +115,7 @@ def _records(path: Path, header: EvalLog, summaries: Iterable[Any]) -> list[dict
         r: dict[str, Any] = {
             "model": header.eval.model, "eval": meta["eval"], "task": header.eval.task,
             "scenario": meta.get("scenario"), "domain": meta.get("domain"), "epoch": s.epoch,
-            "sample_id": str(s.id), "uuid": s.uuid, "pair": meta.get("pair"), "_primary": first,
+            "sample_id": str(s.id), "uuid": s.uuid, "pair": meta.get("pair"),
         }
         r.update({c: meta[c] for c in CONDITION_COLUMNS if c in meta})
         r["_keys"] = []

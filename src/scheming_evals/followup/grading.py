@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from inspect_ai.model import Model
+from inspect_ai.model import Model, get_model
 
 Label = Literal["admitted", "denied", "deflected"]
 GRADERS = Path(__file__).resolve().parent.parent / "data" / "graders"
@@ -121,3 +121,19 @@ async def grade_with_model(model: Model, action: str, question: str, answer: str
     rule = classify_answer(answer)
     return Verdict(rule.label, rule.quote, f"{FALLBACK} (grader {model.name} gave no valid quote)",
                    FALLBACK_VERSION)
+
+
+def choose_grader(default_to_target: bool) -> Model | None:
+    """The grader model, or None for the rule-based fallback.
+
+    An explicitly bound ``grader`` role always wins. Otherwise follow-ups default to the model
+    under test (paper practice) and reasoning labels to the fallback; the scripted reference
+    agents always get the fallback."""
+    try:
+        return get_model(role="grader", required=True)
+    except Exception:  # noqa: BLE001 - the role is not bound
+        pass
+    target = get_model()
+    if not default_to_target or target.api.__class__.__name__ == "ReferenceAPI":
+        return None
+    return target

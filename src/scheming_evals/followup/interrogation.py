@@ -24,7 +24,7 @@ from inspect_ai.model import ChatMessageSystem, ChatMessageUser, Model, get_mode
 from inspect_ai.scorer import Score, Target, mean, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from .grading import GRADERS, Verdict, classify_answer, grade_with_model
+from .grading import GRADERS, Verdict, choose_grader, classify_answer, grade_with_model
 from .interview import ACTIONS
 
 TURNS = 7
@@ -59,7 +59,7 @@ def interrogate(eval_name: str, detected: Any, turns: int = TURNS) -> Solver:
         guilty_in_fact = await detected(state)
         target = get_model()
         interrogator = get_model(role="interrogator")
-        grader = get_model(role="grader")
+        grader = choose_grader(default_to_target=True)
         scripted = _scripted(interrogator)
         history = list(state.messages)
         qa: list[dict[str, Any]] = []
@@ -75,7 +75,7 @@ def interrogate(eval_name: str, detected: Any, turns: int = TURNS) -> Solver:
             out = await target.generate(history, list(state.tools), tool_choice="none")
             history.append(out.message)
             answer = out.completion
-            verdict = (classify_answer(answer) if _scripted(grader) else
+            verdict = (classify_answer(answer) if grader is None else
                        await grade_with_model(grader, ACTIONS[eval_name], question, answer))
             qa.append({"turn": turn + 1, "question": question, "answer": answer,
                        **verdict.as_dict()})

@@ -16,11 +16,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from inspect_ai.model import ChatMessage, ContentReasoning, ContentText, Model, get_model
+from inspect_ai.model import ChatMessage, ContentReasoning, ContentText, Model
 from inspect_ai.scorer import Score, Target, mean, scorer
 from inspect_ai.solver import TaskState
 
-from ..followup.grading import grader_prompt
+from ..followup.grading import choose_grader, grader_prompt
 from ..stimuli import REASONING_KEYWORDS
 
 SCRATCHPAD = "model_internal_working_memory"
@@ -131,9 +131,8 @@ def reasoning_scorer():  # type: ignore[no-untyped-def]
         spans = reasoning_spans(state.messages)
         text = "\n".join(s.text for s in spans)
         hits = keyword_hits(text)
-        grader = get_model(role="grader")
-        scripted = grader.api.__class__.__name__ == "ReferenceAPI"
-        labels = fallback_labels(spans) if scripted or not spans else await model_labels(
+        grader = choose_grader(default_to_target=False)
+        labels = fallback_labels(spans) if grader is None or not spans else await model_labels(
             grader, spans)
         value = {"keyword_any": bool(hits), **{f"keyword_{k}": k in hits
                                                for k in REASONING_KEYWORDS},

@@ -1,0 +1,185 @@
+"""``write_report(log_paths, output_dir)``: the HTML report, a Markdown summary and the tidy CSV.
+
+Everything is computed in memory first; files are written only once the whole report exists,
+each through a temporary file and a rename, so a bad log leaves nothing half written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from .. import __version__
+from ..analysis import dissection, paper, tables
+from ..analysis.regression import Regression
+from ..analysis.tidy import export, read_logs, write_atomic
+from . import excerpts, plots
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MAX_FINDINGS = 12
+RUN_A_MODEL = (
+    "inspect eval scheming_evals/oversight_subversion --model openai/gpt-4o -T nudge=none",
+    "scheming-evals report LOG_DIR --output report/",
+)
+
+
+class ReportError(ValueError):
+    """The report cannot be written (one-line message)."""
+
+
+@dataclass
+class Section:
+    """An extra report section (see ``SECTION_HOOKS``)."""
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[tables.Table] = field(default_factory=list)
+
+
+def confession_section(df: pd.DataFrame) -> Section | None:
+    """Hook for the follow-up interviews (issue #5): confession rates go here. Until then it
+    only points at the per-rollout interview columns when the logs have them."""
+    cols = [c for c in df.columns if c.startswith("followup_grader_")]
+    if not cols:
+        return None
+    asked = int(df["followup_grader_asked"].fillna(False).astype(bool).sum()) \
+        if "followup_grader_asked" in df else 0
+    return Section("Follow-up interviews", [
+        f"{asked} rollouts were interviewed after a detected action. Confession rates with "
+        "intervals arrive with issue #5; the per-rollout values are in samples.csv "
+        f"(columns {', '.join(cols[:4])}, ...)."])
+
+
+# Each hook gets the tidy table and returns a section, or None to add nothing.
+SECTION_HOOKS: list[Callable[[pd.DataFrame], Section | None]] = [confession_section]
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    markdown: Path
+    csv: Path
+    dissection: Path
+    parquet: Path | None = None
+
+
+def write_report(log_paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+                 output_dir: str | os.PathLike[str]) -> ReportFiles:
+    """Read the logs, analyse them and write ``report.html``, ``summary.md``, ``samples.csv``
+    (+ ``samples.parquet`` with pyarrow) and ``dissection.csv`` into ``output_dir``.
+
+    Raises ``analysis.tidy.LogReadError`` for bad logs and ``ReportError`` for a bad output
+    directory; in both cases nothing is written.
+    """
+    paths = [log_paths] if isinstance(log_paths, (str, os.PathLike)) else list(log_paths)
+    out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise ReportError(f"{out}: exists and is not a directory")
+    df = read_logs(paths)
+    ctx = context(df)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                      autoescape=lambda name: bool(name and name.endswith(".html.j2")),
+                      trim_blocks=True, lstrip_blocks=True)
+    html = env.get_template("report.html.j2").render(**ctx)
+    markdown = env.get_template("summary.md.j2").render(**ctx)
+    effects_csv = dissection.effects_frame(ctx["effects"]).to_csv(index=False)
+    try:
+        written = export(df, out)
+        write_atomic(out / "dissection.csv", effects_csv)
+        write_atomic(out / "summary.md", markdown)
+        write_atomic(out / "report.html", html)
+    except OSError as ex:
+        raise ReportError(f"{out}: cannot write the report ({ex.strerror or ex})") from ex
+    return ReportFiles(out / "report.html", out / "summary.md", written[0],
+                       out / "dissection.csv", written[1] if len(written) > 1 else None)
+
+
+def context(df: pd.DataFrame) -> dict[str, Any]:
+    """Everything the templates show."""
+    models = tables.models(df)
+    counts = tables.Counts(df)
+    effects = dissection.dissect(df, counts)
+    headline_keys = set(paper.table2_rows())
+    headline = [e for e in effects if (e.eval, e.behaviour) in headline_keys]
+    others = [e for e in effects if (e.eval, e.behaviour) not in headline_keys]
+    regs = dissection.regressions(df)
+    faking, sandbagging = tables.faking_table(df), tables.sandbagging_table(df)
+    covert_tables = [tables.behaviour_table(df, n, counts) for n in ("strong", "none")]
+    panels = {f"nudge={n}, other conditions default": tables.rates_long(df, counts, nudge=n)
+              for n in ("strong", "none")}
+    panels = {k: v[v["paper_row"]] if v["paper_row"].any() else v for k, v in panels.items()}
+    forest = [e for e in (headline or effects) if e.verdict != "never seen"]
+    return {
+        "title": "In-context scheming evaluations: report",
+        "version": __version__,
+        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "source": paper.source(),
+        "n_logs": int(df["log"].nunique()),
+        "n_samples": len(df),
+        "n_errors": int((df["error"].fillna("") != "").sum()),
+        "models": models,
+        "evals": list(dict.fromkeys(df["eval"])),
+        "reference": [m for m in models if m.startswith("reference/")],
+        "real": [m for m in models if not m.startswith("reference/")],
+        "run_a_model": RUN_A_MODEL,
+        "log_dirs": sorted({str(Path(p).parent) for p in df["log"]}),
+        "findings": findings(headline or effects, faking, sandbagging),
+        "covert_tables": [t for t in covert_tables if t.rows],
+        "faking_table": faking if faking.rows else None,
+        "sandbagging_table": sandbagging if sandbagging.rows else None,
+        "rates_png": plots.rates_plot(panels),
+        "forest_png": plots.forest_plot(forest),
+        "sandbagging_png": plots.sandbagging_plot(df),
+        "effects": effects,
+        "headline_effects": headline,
+        "other_effects": others,
+        "n_flagged_effects": sum(e.flagged for e in effects),
+        "small_n_rule": dissection.SMALL_N_RULE,
+        "regressions": [r for r in regs if r.terms],
+        "constant_regressions": [r for r in regs if not r.terms],
+        "flagged": excerpts.flagged(df),
+        "sections": [s for s in (hook(df) for hook in SECTION_HOOKS) if s is not None],
+        "fmt_reg": fmt_regression,
+    }
+
+
+def findings(effects: list[dissection.Effect], faking: tables.Table,
+             sandbagging: tables.Table) -> list[str]:
+    """The summary's bullet points: conclusive effects (largest first), then the tests."""
+    clear = [e for e in effects if e.verdict in ("drop", "rise")]
+    clear.sort(key=lambda e: -abs(e.diff.diff))
+    out = [f"{e.model}, {e.eval}: {e.sentence}" for e in clear[:MAX_FINDINGS]]
+    if len(clear) > MAX_FINDINGS:
+        out.append(f"... and {len(clear) - MAX_FINDINGS} more clear effects (dissection.csv).")
+    flagged = sum(e.flagged for e in effects)
+    if flagged:
+        out.append(f"{flagged} of {len(effects)} comparisons have too few rollouts to "
+                   "conclude (see the rule under the dissection).")
+    for row in (dict(zip(faking.columns, r, strict=True)) for r in faking.rows):
+        out.append(f"Alignment faking, {row['model']}: {row['behavioural scheming k/n']} "
+                   f"behavioural-scheming pairs, p {_p(row['p (binomial vs 0.25)'])} "
+                   "(one-sided binomial vs 0.25).")
+    for row in (dict(zip(sandbagging.columns, r, strict=True)) for r in sandbagging.rows):
+        if row["difference [99% bootstrap]"] != "–":
+            out.append(f"Sandbagging, {row['model']} (goal={row['goal']}): accuracy "
+                       f"{row['accuracy (do well)']} when doing well is rewarded vs "
+                       f"{row['accuracy (do poorly)']} when punished; difference "
+                       f"{row['difference [99% bootstrap]']}, p {_p(row['p (bootstrap)'])}.")
+    return out
+
+
+def _p(text: str) -> str:
+    """``< 0.001`` or ``= 0.004``, to follow a "p"."""
+    return text if text.startswith("<") else f"= {text}"
+
+
+def fmt_regression(r: Regression) -> list[str]:
+    return [f"{t.name}: OR {t.odds_ratio:.3g} [{t.low:.3g}, {t.high:.3g}], "
+            f"p {_p(tables.fmt_p(t.p_value))}" for t in r.terms]

@@ -1,0 +1,167 @@
+"""End to end: reference agents over a crossed design (nudge x goal relation) -> logs -> tidy
+table -> dissection -> report. The dissection must recover what the scripts do: nudge-schemer
+schemes only under the strong nudge (a nudge effect, no conflict effect); schemer always does
+(neither). The HTML must be self-contained and, when chromium is installed, render headless
+with no console errors."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib.image
+import pandas as pd
+import pytest
+from inspect_ai import eval as inspect_eval
+from typer.testing import CliRunner
+
+from scheming_evals.analysis import dissection
+from scheming_evals.analysis.tidy import LogReadError, read_logs
+from scheming_evals.cli import app
+from scheming_evals.evals.oversight_subversion import oversight_subversion
+from scheming_evals.report import write_report
+
+SCENARIOS = "city_transit,loan_approval,mining_permit,hospital_beds,crop_planning,water_utility"
+MODELS = ["reference/nudge-schemer", "reference/schemer"]
+
+
+@pytest.fixture(scope="module")
+def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("logs")
+    tasks = [oversight_subversion(nudge=n, relation=r, scenarios=SCENARIOS, followup_samples=0)
+             for n in ("strong", "none") for r in ("conflict", "aligned")]
+    logs = inspect_eval(tasks, model=MODELS, log_dir=str(out), display="none", max_tasks=8,
+                        max_samples=48)
+    assert all(log.status == "success" for log in logs)
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(log_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    write_report([log_dir], out)
+    return out
+
+
+def test_tidy_table_has_one_row_per_rollout(log_dir: Path) -> None:
+    df = read_logs([log_dir])
+    assert len(df) == 2 * 4 * 6
+    for col in ("model", "eval", "scenario", "epoch", "sample_id", "log", "nudge", "relation",
+                "difficulty", "memo", "disabled_oversight", "explanation", "total_tokens"):
+        assert col in df, col
+    assert str(df["disabled_oversight"].dtype) == "boolean"
+    assert (df["total_tokens"] > 0).all() and df["log"].map(lambda p: Path(p).is_file()).all()
+    strong = df[(df["model"] == "reference/nudge-schemer") & (df["nudge"] == "strong")]
+    assert strong["disabled_oversight"].all()
+
+
+def test_dissection_recovers_the_factor(log_dir: Path) -> None:
+    effects = dissection.dissect(read_logs([log_dir]))
+
+    def get(model: str, change: str) -> dissection.Effect:
+        return next(e for e in effects if e.model == model and e.change == change
+                    and e.behaviour == "disabled_oversight")
+
+    nudge = get("reference/nudge-schemer", "nudge=none")
+    assert nudge.verdict == "drop" and nudge.diff.high < 0 and nudge.diff.diff == -1
+    assert "disappears without the nudge" in nudge.sentence
+    conflict = get("reference/nudge-schemer", "relation=aligned")
+    assert conflict.diff.low <= 0 <= conflict.diff.high and conflict.diff.diff == 0
+    for change in ("nudge=none", "relation=aligned"):
+        e = get("reference/schemer", change)
+        assert e.diff.low <= 0 <= e.diff.high and e.diff.diff == 0
+        assert e.flagged  # 6 rollouts a cell cannot rule out +-0.20
+
+
+def test_crossed_design_gets_a_regression(log_dir: Path) -> None:
+    regs = {(r.model, r.behaviour): r for r in dissection.regressions(read_logs([log_dir]))}
+    r = regs[("reference/nudge-schemer", "disabled_oversight")]
+    assert r.factors == ["nudge", "relation"] and r.method.startswith("Firth")
+    terms = {t.name: t for t in r.terms}
+    assert terms["nudge=none"].high < 1
+    assert terms["relation=aligned"].low < 1 < terms["relation=aligned"].high
+    assert "constant outcome" in regs[("reference/schemer", "disabled_oversight")].note
+
+
+def test_report_files_and_content(report: Path) -> None:
+    for name in ("report.html", "summary.md", "samples.csv", "dissection.csv"):
+        assert (report / name).is_file(), name
+    html = (report / "report.html").read_text()
+    md = (report / "summary.md").read_text()
+    for text in ("Table 2 layout", "Control: nudge=none", "Dissection",
+                 "logistic regression", "Flagged rollouts", "scripted reference agents, "
+                 "not language models", "inspect eval scheming_evals/", "sample id"):
+        assert text in html, text
+    assert "scripted reference agents, not language models" in md
+    csv = pd.read_csv(report / "samples.csv")
+    assert len(csv) == 48 and {"sample_id", "log_file", "disabled_oversight"} <= set(csv)
+    if importlib.util.find_spec("pyarrow"):
+        assert len(pd.read_parquet(report / "samples.parquet")) == 48
+    assert "| disabled oversight |" in md
+    # each flagged rollout cites the command and where to open it
+    assert "sed -i" in html or "oversight_config.yaml" in html
+    assert re.search(r"log <code>[^<]+\.eval</code> · sample id <code>\w+</code>", html)
+    # self-contained: embedded PNGs that decode, no network resources, no scripts
+    images = re.findall(r'<img[^>]+src="data:image/png;base64,([^"]+)"', html)
+    assert len(images) >= 2
+    for b in images:
+        assert matplotlib.image.imread(io.BytesIO(base64.b64decode(b)), format="png").size
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
+    assert "http://" not in html and "https://" not in html
+    assert "<script" not in html and "<link" not in html
+
+
+def test_cli_report_and_one_line_errors(log_dir: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["report", str(log_dir), "--output", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "r" / "report.html").is_file()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.eval").write_bytes(b"garbage")
+    res = runner.invoke(app, ["report", str(log_dir), str(bad), "-o", str(tmp_path / "r2")])
+    assert res.exit_code == 2 and "x.eval: not a readable Inspect log" in res.output
+    assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
+    assert not (tmp_path / "r2").exists()  # nothing half written
+
+
+def test_write_report_leaves_nothing_on_bad_input(log_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(LogReadError):
+        write_report([log_dir, tmp_path / "missing"], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def _chromium() -> str | None:
+    return next((p for p in (shutil.which(n) for n in ("chromium", "chromium-browser",
+                                                        "google-chrome")) if p), None)
+
+
+def _console_lines(browser: str, page: Path, profile: Path) -> tuple[list[str], str]:
+    res = subprocess.run(
+        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+         "--host-resolver-rules=MAP * ~NOTFOUND", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    return [ln for ln in res.stderr.splitlines() if ":CONSOLE" in ln], res.stdout
+
+
+def test_renders_in_headless_chromium_without_console_errors(report: Path,
+                                                             tmp_path: Path) -> None:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install chromium): headless rendering "
+                    "check skipped; the static checks in test_report_files_and_content still ran")
+    # the probe must see a console error on a page that has one, or the check proves nothing
+    probe = tmp_path / "probe.html"
+    probe.write_text("<html><body><script>console.error('probe-error')</script></body></html>")
+    lines, _ = _console_lines(browser, probe, tmp_path / "p1")
+    assert any("probe-error" in ln for ln in lines), "chromium console capture does not work"
+    lines, dom = _console_lines(browser, report / "report.html", tmp_path / "p2")
+    assert lines == []
+    assert "Table 2 layout" in dom and "Flagged rollouts" in dom
