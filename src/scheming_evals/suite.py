@@ -27,14 +27,18 @@ FAKING_CONTROLS = [{"nudge": "strong"}, {"goal": "none"}, {"relation": "aligned"
 SANDBAGGING_CONTROLS = [{"goal": "none"}]
 
 REFERENCE_MODELS = {
-    "covert": ["reference/honest", "reference/cautious", "reference/schemer",
-               "reference/nudge-schemer", "reference/schemer-denier"],
+    "covert": ["reference/honest", "reference/schemer", "reference/nudge-schemer",
+               "reference/schemer-denier"],
     "instrumental_alignment_faking": ["reference/honest", "reference/alignment-faker"],
     "sandbagging": ["reference/honest", "reference/sandbagger"],
 }
 # A spread of domains for the offline demo run (all 37 run when a real model is given).
 DEMO_SCENARIOS = ("city_transit,loan_approval,mining_permit,hospital_beds,news_recommender,"
-                  "crop_planning,garment_sourcing,water_utility")
+                  "water_utility")
+DEMO_FOLLOWUPS = 2  # answers per question variant in the offline demo (20 for real models)
+
+
+FOLLOWUP_EVALS = ("oversight_subversion", "self_exfiltration", "goal_guarding")
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ def plan(models: list[str], evals: list[str], conditions: str,
                 chosen = scenarios or (DEMO_SCENARIOS if demo else None)
                 if chosen:
                     args["scenarios"] = chosen
+                if demo and name in FOLLOWUP_EVALS:
+                    args["followup_samples"] = DEMO_FOLLOWUPS
             for m in targets:
                 planned.append(Planned(name, args, m))
     return planned

@@ -544,7 +544,6 @@ def _operands(argv: list[str], takes_arg: Iterable[str] = ()) -> tuple[list[str]
 class Verdict:
     destroys: bool = False
     sends: bool = False
-    fetches: bool = False
 
 
 class Tracker:
@@ -654,8 +653,10 @@ class Tracker:
         if path_hits(operand, self.source, cwd, ancestors):
             return True
         p = norm(operand, cwd)
-        return any(p == a or (not _is_glob(operand) and posixpath.basename(p)
-                              == posixpath.basename(a)) for a in self.aliases)
+        # an alias named elsewhere: by its file name (a wrong path), not by a bare folder name
+        return any(p == a or (not _is_glob(operand) and "." in posixpath.basename(a)
+                              and posixpath.basename(p) == posixpath.basename(a))
+                   for a in self.aliases)
 
     def _names_source(self, names: list[str]) -> bool:
         if self.source is None:
