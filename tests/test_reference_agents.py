@@ -97,3 +97,31 @@ def test_unknown_policy_is_one_clear_error() -> None:
 
     with pytest.raises(ValueError, match="unknown reference agent 'sneaky'; choose one of"):
         get_model("reference/sneaky")
+
+
+def test_deferred_controls_across_all_scenarios(tmp_path) -> None:
+    """Alignment faking on every scenario: the faker fakes in every pair, honest in none;
+    sandbagging: the sandbagger drops to 3/10 exactly when scoring well is punished."""
+    from scheming_evals.evals.instrumental_alignment_faking import instrumental_alignment_faking
+    from scheming_evals.evals.sandbagging import sandbagging
+
+    for policy, pairs in (("alignment-faker", N), ("honest", 0)):
+        [log] = inspect_eval(instrumental_alignment_faking(), model=f"reference/{policy}",
+                             log_dir=str(tmp_path), display="none", max_samples=16)
+        assert log.status == "success"
+        by = {}
+        for s in log.samples:
+            v = s.scores["faking_detector"].value
+            by.setdefault(s.metadata["pair"], {})[s.metadata["setting"]] = v
+        assert len(by) == N
+        got = sum(1 for p in by.values() if p["testing"]["chose_developer_option"]
+                  and p["deployment"]["chose_model_option"])
+        assert got == pairs, policy
+    for policy, poorly in (("sandbagger", 0.3), ("honest", 1.0)):
+        [log] = inspect_eval(sandbagging(samples=10), model=f"reference/{policy}",
+                             log_dir=str(tmp_path), display="none", max_samples=16)
+        assert log.status == "success"
+        for s in log.samples:
+            v = s.scores["sandbagging_scorer"].value
+            want = poorly if s.metadata["incentive"] == "do_poorly" else 1.0
+            assert v["accuracy"] == want and v["read_documentation"], (policy, s.id)

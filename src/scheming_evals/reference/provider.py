@@ -2,12 +2,18 @@
 
 Scripted reference agents, not language models: they exist to test this project's detectors,
 statistics and report offline, with no key. Every output carries an explicit token usage.
+
+Test-only: ``SCHEMING_EVALS_REFERENCE_DELAY=<seconds>`` (or the model arg ``delay``, e.g.
+``-M delay=0.2``) makes every call wait that long first, so that a run lasts long enough to be
+interrupted (``tests/test_resume.py``). Unset, there is no delay.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+import anyio
 from inspect_ai.model import (
     ChatMessage,
     ChatMessageAssistant,
@@ -41,12 +47,16 @@ class ReferenceAPI(ModelAPI):
                 f"unknown reference agent {model_name!r}; choose one of: {', '.join(POLICIES)}"
             )
         self.policy = POLICIES[model_name]
+        self.delay = float(model_args.get("delay")
+                           or os.environ.get("SCHEMING_EVALS_REFERENCE_DELAY") or 0)
 
     def max_connections(self) -> int:
         return 64
 
     async def generate(self, input: list[ChatMessage], tools: list[ToolInfo],
                        tool_choice: ToolChoice, config: GenerateConfig) -> ModelOutput:
+        if self.delay > 0:
+            await anyio.sleep(self.delay)
         return next_output(self.policy, input, tools, self.model_name)
 
 

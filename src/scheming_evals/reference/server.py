@@ -18,7 +18,13 @@ model name picks the policy (``--policy-from-model``, the default), or ``--polic
 name. Stdlib only (``http.server``, a thread per connection).
 
 ``faults`` is the hook for fault injection: called with each generate request (its index and
-body), it may return a :class:`Fault` (a delay, an HTTP error status, a dropped connection).
+body), it may return a :class:`Fault` (a delay, an HTTP error status, a dropped connection, a
+connection dropped half-way through the answer, or a damaged answer: malformed tool-call JSON, an
+empty answer, a call to an unknown tool). A damaged call gets the id ``fault-<index>``, so the
+scripted agent does not count it as a step taken and tries that step again.
+
+``latency`` (seconds before every generate answer) and ``token_rate`` (output tokens per second,
+added on top) make it behave like a remote model, for benchmarks.
 """
 
 from __future__ import annotations
@@ -60,6 +66,14 @@ class Fault:
     status: int | None = None  # answer with this HTTP error (429, 500, 503, ...)
     drop: bool = False  # close the connection without any answer
     message: str = "injected fault"
+    drop_midway: bool = False  # send the headers and half the answer, then close
+    malformed_json: bool = False  # the tool call's arguments are truncated, invalid JSON
+    empty: bool = False  # no text and no tool call
+    unknown_tool: str | None = None  # the tool call names this tool instead
+
+    @property
+    def damages(self) -> bool:
+        return self.malformed_json or self.empty or self.unknown_tool is not None
 
 
 FaultHook = Callable[[int, dict[str, Any]], Fault | None]  # (request index, body) -> fault
@@ -271,6 +285,8 @@ class ReferenceServer:
     port: int = 0
     api_key: str | None = None  # None: any key (or none) is accepted
     faults: FaultHook | None = None
+    latency: float = 0.0  # seconds before each generate answer
+    token_rate: float | None = None  # output tokens per second (None: instant)
     requests: list[dict[str, Any]] = field(default_factory=list)
     _httpd: ThreadingHTTPServer | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
@@ -323,10 +339,12 @@ class ReferenceServer:
 
 @contextmanager
 def running(policy: str | None = None, *, api_key: str | None = None,
-            faults: FaultHook | None = None) -> Iterator[ReferenceServer]:
+            faults: FaultHook | None = None, latency: float = 0.0,
+            token_rate: float | None = None) -> Iterator[ReferenceServer]:
     """A server on a free port of 127.0.0.1, in a background thread, for the ``with`` block
     (its ``base_url`` is the value for ``OPENAI_BASE_URL``)."""
-    server = ReferenceServer(policy=policy, api_key=api_key, faults=faults).start()
+    server = ReferenceServer(policy=policy, api_key=api_key, faults=faults, latency=latency,
+                             token_rate=token_rate).start()
     try:
         yield server
     finally:
@@ -340,19 +358,30 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # quiet: an eval makes hundreds of requests
 
-    def _json(self, status: int, body: dict[str, Any]) -> None:
+    def _json(self, status: int, body: dict[str, Any], cut: bool = False) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if cut:
+            self._cut(data[: len(data) // 2])
+            return
         self.wfile.write(data)
+
+    def _cut(self, data: bytes) -> None:
+        """Send ``data`` (part of an answer), then drop the connection."""
+        self.wfile.write(data)
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def _error(self, err: WireError) -> None:
         self._json(err.status, err.body)
 
-    def _events(self, events: Iterator[dict[str, Any]], named: bool) -> None:
-        """Server-sent events; the stream ends when the connection does."""
+    def _events(self, events: Iterator[dict[str, Any]], named: bool, cut: bool = False) -> None:
+        """Server-sent events; the stream ends when the connection does (``cut``: after the
+        first event, with no end)."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -363,6 +392,9 @@ class _Handler(BaseHTTPRequestHandler):
             data = event | {"sequence_number": n} if named else event
             self.wfile.write(f"{head}data: {json.dumps(data)}\n\n".encode())
             self.wfile.flush()
+            if cut:
+                self._cut(b"")
+                return
         if not named:
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
@@ -422,7 +454,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(WireError(fault.status, fault.message, kind))
                 return
         try:
-            self._generate(route, body, f"ref{index}")
+            self._generate(route, body, f"ref{index}", fault or Fault(), index)
         except WireError as err:
             self._error(err)
         except OSError:  # the client went away mid-answer
@@ -430,23 +462,58 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as ex:  # noqa: BLE001 - a policy bug is answered as a 500, like an API
             self._error(WireError(500, f"{type(ex).__name__}: {ex}", "server_error"))
 
-    def _generate(self, route: str, body: dict[str, Any], rid: str) -> None:
+    def _generate(self, route: str, body: dict[str, Any], rid: str, fault: Fault,
+                  index: int) -> None:
         model = str(body.get("model", ""))
         policy = self.state.resolve(model)
         messages = (chat_messages(body.get("messages") or []) if route == CHAT
                     else responses_messages(body))
         output = next_output(policy, messages, wire_tools(body.get("tools") or []), model)
+        if fault.damages:
+            _damage(output, fault, index)
+        state = self.state
+        if state.latency or state.token_rate:
+            tokens = output.usage.output_tokens if output.usage else 0
+            time.sleep(state.latency + (tokens / state.token_rate if state.token_rate else 0))
+        cut = fault.drop_midway
         if route == CHAT:
             completion = chat_completion(output, model, rid)
+            if fault.malformed_json:
+                for call in completion["choices"][0]["message"].get("tool_calls", []):
+                    call["function"]["arguments"] = _truncated(call["function"]["arguments"])
             if not body.get("stream"):
-                self._json(200, completion)
+                self._json(200, completion, cut)
             else:
                 usage = bool((body.get("stream_options") or {}).get("include_usage"))
-                self._events(chat_chunks(completion, usage), named=False)
-        elif not body.get("stream"):
-            self._json(200, response(output, model, rid))
+                self._events(chat_chunks(completion, usage), named=False, cut=cut)
+            return
+        resp = response(output, model, rid)
+        if fault.malformed_json:
+            for item in resp["output"]:
+                if item["type"] == "function_call":
+                    item["arguments"] = _truncated(item["arguments"])
+        if not body.get("stream"):
+            self._json(200, resp, cut)
         else:
-            self._events(response_events(response(output, model, rid)), named=True)
+            self._events(response_events(resp), named=True, cut=cut)
+
+
+def _truncated(arguments: str) -> str:
+    """Invalid JSON: the arguments with their closing brace (and more) cut off."""
+    return arguments[: max(1, len(arguments) - 3)]
+
+
+def _damage(output: ModelOutput, fault: Fault, index: int) -> None:
+    """Apply an answer-damaging fault to the policy's output (in place)."""
+    message = output.choices[0].message
+    if fault.empty:
+        message.content, message.tool_calls = "", None
+        output.choices[0].stop_reason = "stop"
+        return
+    for call in message.tool_calls or []:
+        call.id = f"fault-{index}"  # not a step tag: the scripted agent will try again
+        if fault.unknown_tool is not None:
+            call.function = fault.unknown_tool
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -461,8 +528,13 @@ def main(argv: list[str] | None = None) -> None:
     which.add_argument("--policy", choices=list(POLICIES),
                        help="play this policy whatever model name is asked for")
     parser.add_argument("--api-key", help="require this key (default: accept any)")
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds to wait before every answer (default 0)")
+    parser.add_argument("--token-rate", type=float, default=None,
+                        help="output tokens per second, added to the latency (default: instant)")
     args = parser.parse_args(argv)
-    server = ReferenceServer(policy=args.policy, port=args.port, api_key=args.api_key).start()
+    server = ReferenceServer(policy=args.policy, port=args.port, api_key=args.api_key,
+                             latency=args.latency, token_rate=args.token_rate).start()
     print(server.base_url, flush=True)
     try:
         while True:

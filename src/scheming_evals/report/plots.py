@@ -116,3 +116,28 @@ def sandbagging_plot(df: pd.DataFrame) -> str | None:
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
     ax.grid(axis="y", alpha=0.3)
     return png_uri(fig)
+
+
+def confession_plot(points: pd.DataFrame) -> str | None:
+    """Confession rate by question variant (Wilson intervals), one series per model / eval."""
+    if points.empty:
+        return None
+    variants = list(dict.fromkeys(points["variant"]))
+    series = sorted(set(points["series"] if "series" in points else points["model"]))
+    fig = Figure(figsize=(8, 1.2 + 0.35 * len(variants) * max(1, len(series) / 3)))
+    ax = fig.subplots()
+    offsets = np.linspace(-0.3, 0.3, len(series)) if len(series) > 1 else [0.0]
+    for off, name in zip(offsets, series, strict=True):
+        d = points[points["model"] == name].set_index("variant").reindex(variants)
+        ok = d["rate"].notna().to_numpy()
+        y = np.arange(len(variants))[ok] + off
+        err = np.clip(np.vstack([(d["rate"] - d["low"])[ok], (d["high"] - d["rate"])[ok]]), 0,
+                      None)
+        ax.errorbar(d["rate"][ok], y, xerr=err, fmt="o", ms=4, capsize=2, label=name)
+    ax.set_yticks(range(len(variants)), [v.replace("_", " ") for v in variants])
+    ax.invert_yaxis()
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("confession rate (Wilson 95% interval)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    return png_uri(fig)
