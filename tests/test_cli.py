@@ -46,3 +46,52 @@ def test_report_on_missing_dir_is_one_clear_line(tmp_path) -> None:
     res = runner.invoke(app, ["report", str(tmp_path / "nope")])
     assert res.exit_code == 2
     assert "not a directory" in res.output
+
+
+# --- run: one line and a non-zero exit for bad input, nothing written (issue #8) -------------
+
+def _bad_run(tmp_path, *args: str) -> str:
+    logs, out = tmp_path / "logs", tmp_path / "report"
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    res = runner.invoke(app, ["run", "--evals", "oversight_subversion", "--conditions", "paper",
+                              "--scenarios", "city_transit", "--log-dir", str(logs), "-o",
+                              str(out), "--display", "none", *args])
+    assert res.exit_code != 0, res.output
+    assert "Traceback" not in res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), res.output
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing half written
+    return lines[0]
+
+
+def test_run_unknown_condition_is_one_line(tmp_path) -> None:
+    assert "nudge='maybe' is not allowed" in _bad_run(tmp_path, "--conditions", "nudge=maybe")
+    assert "not name=value" in _bad_run(tmp_path, "--conditions", "bogus")
+    assert "unknown condition" in _bad_run(tmp_path, "--conditions", "colour=red").lower()
+
+
+def test_run_unknown_eval_writes_nothing(tmp_path) -> None:
+    res = runner.invoke(app, ["run", "--evals", "nonsense", "--log-dir", str(tmp_path / "l"),
+                              "-o", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "unknown eval 'nonsense'" in res.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_unknown_model_is_one_line(tmp_path) -> None:
+    assert "nosuch" in _bad_run(tmp_path, "--model", "nosuch/model")
+    assert "unknown reference agent 'nobody'" in _bad_run(tmp_path, "--model",
+                                                          "reference/nobody")
+
+
+def test_run_refuses_a_log_dir_of_another_tool(tmp_path) -> None:
+    from inspect_ai import Task, eval
+    from inspect_ai.dataset import Sample
+
+    logs = tmp_path / "logs"
+    eval(Task(dataset=[Sample(input="hi", target="hi")], name="someone_elses_task"),
+         model="mockllm/model", log_dir=str(logs), display="none")
+    (tmp_path / "logs" / "notes.txt").write_text("not ours")
+    line = _bad_run(tmp_path)
+    assert "another tool or task" in line and "fresh --log-dir" in line
+    assert _bad_run(tmp_path, "--log-dir", str(logs / "notes.txt")).endswith(
+        "is a file, not a directory")

@@ -117,6 +117,12 @@ def run(
     limit: Annotated[int | None, typer.Option(help="At most this many samples per task.")
                      ] = None,
     display: Annotated[str, typer.Option(help="Inspect display: full, plain, none.")] = "full",
+    max_tokens: Annotated[int | None, typer.Option(
+        "--max-tokens", min=1, help="Stop once this invocation has used this many tokens "
+        "(all models; finished rollouts are kept; rerun to continue).")] = None,
+    max_cost: Annotated[float | None, typer.Option(
+        "--max-cost", min=0.0, help="Stop once this invocation has spent this many USD, at the "
+        "prices in data/prices.yaml (models without a price count nothing).")] = None,
 ) -> None:
     """Run the suite (a resumable Inspect eval set) and write the report."""
     from inspect_ai import eval_set
@@ -131,18 +137,32 @@ def run(
         planned = suite.plan(model, names, conditions, scenarios)
         tasks = suite.build_tasks(planned)
     except (ValueError, KeyError) as ex:
-        fail(str(ex).splitlines()[0])
+        fail(_first_line(ex))
     except Exception as ex:  # noqa: BLE001 - e.g. an unknown model provider: one clear line
-        fail(f"cannot set up the run: {str(ex).splitlines()[0] if str(ex) else type(ex).__name__}")
+        fail(f"cannot set up the run: {_first_line(ex) or type(ex).__name__}")
+    _check_log_dir(log_dir)
+    if max_cost is not None:
+        unpriced = sorted({p.model for p in planned if suite.price_for(p.model) is None})
+        if unpriced:
+            err.print(f"note: no price known for {', '.join(unpriced)} (data/prices.yaml): "
+                      "--max-cost counts nothing for them; --max-tokens does", highlight=False)
     if not model:
         console.print(f"[yellow]{REFERENCE_NOTE}[/]")
     console.print(f"{len(tasks)} tasks ({len(names)} evals, conditions: {conditions}) -> "
                   f"{log_dir}")
     from inspect_ai._util.error import PrerequisiteError
 
+    budget = suite.enable_budget(max_tokens, max_cost)
     try:
+        # log_buffer=1: every finished rollout is written to its .eval file at once, so a
+        # killed run loses none (Inspect also recovers unflushed ones from its sample buffer
+        # database, but that lives in the local data directory, not with the logs).
+        # cache_prompt="auto": prompt caching where the provider offers it (Anthropic); the
+        # others cache automatically or not at all. Budgets are not passed to Inspect (its
+        # token_limit/cost_limit are per sample and part of the task identity).
         ok, _ = eval_set(tasks, log_dir=str(log_dir), epochs=epochs,
                          max_connections=max_connections, limit=limit, max_tasks=4,
+                         log_buffer=1, log_realtime=True, cache_prompt="auto",
                          display=display)  # type: ignore[arg-type]
     except PrerequisiteError as ex:
         msg = " ".join(str(ex).split())
@@ -151,15 +171,97 @@ def run(
                    "models); use a fresh --log-dir, or the same options as that run to resume it")
         fail(msg)
     except KeyboardInterrupt:
-        fail(f"interrupted; finished rollouts are kept in {log_dir}: run the same command "
-             "again to complete only what is missing", code=130)
+        if budget.reached is None:
+            fail(f"interrupted; finished rollouts are kept in {log_dir}: run the same command "
+                 "again to complete only what is missing", code=130)
+        ok = False
+    finally:
+        reached = budget.reached
+        budget.reset(None, None)
+    if ok:
+        _remove_superseded(log_dir)
+    _print_usage(log_dir)
+    if reached is not None:
+        _write_report([log_dir], output, strict=False)
+        fail(f"{reached}. Finished rollouts are kept in {log_dir}; to continue, run the same "
+             "command again with a larger budget (or none): only what is missing runs.",
+             code=3)
     _write_report([log_dir], output)
     console.print(f"logs: {log_dir}\nreport: {output / 'report.html'}")
     if not ok:
         fail("some tasks did not finish; run the same command again to complete them", code=1)
 
 
-def _write_report(log_dirs: list[Path], output: Path) -> None:
+def _remove_superseded(log_dir: Path) -> None:
+    """Remove the logs a killed run left behind once a finished log holds all their rollouts."""
+    from inspect_ai._util.file import filesystem
+    from inspect_ai.log._recorders.buffer.buffer import cleanup_sample_buffers_for_log
+
+    from . import suite
+
+    stale = suite.superseded_crashed_logs(str(log_dir))
+    for name in stale:
+        filesystem(name).rm(name)
+        try:  # the sample buffer Inspect kept for recovering it (in its local data dir)
+            cleanup_sample_buffers_for_log(name)
+        except Exception:  # noqa: BLE001 - only disk space is at stake
+            pass
+    if stale:
+        console.print(f"removed {len(stale)} log(s) of an interrupted run; their finished "
+                      "rollouts are in the new logs", highlight=False)
+
+
+def _first_line(ex: BaseException) -> str:
+    text = str(ex).strip()
+    if isinstance(ex, KeyError) and len(ex.args) == 1 and isinstance(ex.args[0], str):
+        text = ex.args[0]
+    return text.splitlines()[0] if text else ""
+
+
+def _check_log_dir(log_dir: Path) -> None:
+    """Refuse, before anything is written, a --log-dir that is not a directory or holds logs
+    of other tasks than these evals (another tool's, or Inspect's of other tasks)."""
+    if log_dir.exists() and not log_dir.is_dir():
+        fail(f"--log-dir {log_dir} is a file, not a directory")
+    if not log_dir.is_dir():
+        return
+    from inspect_ai.log import list_eval_logs, read_eval_log
+
+    for info in list_eval_logs(str(log_dir)):
+        try:
+            task = read_eval_log(info.name, header_only=True).eval.task
+        except Exception:  # noqa: BLE001 - unreadable: certainly not one of ours
+            task = "?"
+        if not task.startswith("scheming_evals/"):
+            fail(f"{log_dir} holds logs of another tool or task ({Path(info.name).name}: "
+                 f"{task}); use a fresh --log-dir")
+
+
+def _print_usage(log_dir: Path) -> None:
+    """Rollouts, tokens and cost per model over the eval set's logs (all invocations)."""
+    from . import suite
+
+    try:
+        totals = suite.usage_by_model(str(log_dir))
+    except Exception as ex:  # noqa: BLE001 - accounting must not hide the run's outcome
+        err.print(f"note: could not read usage from {log_dir}: {_first_line(ex)}")
+        return
+    if not totals:
+        return
+    t = Table(title=f"Usage in {log_dir} (finished rollouts)")
+    for col in ("model", "rollouts", "input", "cached", "output", "USD"):
+        t.add_column(col, justify="left" if col == "model" else "right", no_wrap=True)
+    for m in totals:
+        cost = "n/a" if m.cost is None else f"{m.cost:.4f}"
+        t.add_row(m.model, str(m.samples) if m.samples else "", f"{m.input_tokens:,}",
+                  f"{m.cache_read:,}", f"{m.output_tokens:,}", cost)
+    console.print(t)
+    if any(m.price is not None and m.price.key == "reference" for m in totals):
+        console.print("USD for reference/* is a fictitious test rate (they are free); "
+                      "prices: data/prices.yaml", highlight=False)
+
+
+def _write_report(log_dirs: list[Path], output: Path, strict: bool = True) -> None:
     try:
         from .report import write_report
     except ImportError:
@@ -168,6 +270,9 @@ def _write_report(log_dirs: list[Path], output: Path) -> None:
     try:
         write_report([str(d) for d in log_dirs], str(output))
     except Exception as ex:  # noqa: BLE001 - a log problem is one line; the logs are kept
+        if not strict:
+            err.print(f"note: no report from the partial logs: {_first_line(ex)}")
+            return
         fail(f"the runs finished but the report failed: {str(ex).splitlines()[0]}")
 
 

@@ -110,3 +110,194 @@ def build_tasks(planned: list[Planned]) -> list[Any]:
         factory = getattr(_registry, p.eval_name)
         out.append(task_with(factory(**p.args), model=p.model))
     return out
+
+
+# --- Run state: crashed logs, token and cost accounting, budgets ------------------------------
+
+def superseded_crashed_logs(log_dir: str) -> list[str]:
+    """Logs a killed run left in ``started`` state whose task has a newer finished log holding
+    every one of their samples (same uuid): Inspect's eval set reused those samples and keeps the
+    old file only because it cannot tell that its writer is dead. Reading both would count the
+    reused rollouts twice, so ``run`` removes them after a successful pass."""
+    from inspect_ai.log import list_eval_logs, read_eval_log, read_eval_log_sample_summaries
+
+    by_task: dict[str, list[tuple[float, str, str]]] = {}
+    for info in list_eval_logs(log_dir):
+        try:
+            head = read_eval_log(info.name, header_only=True)
+        except Exception:  # noqa: BLE001 - an unreadable file is not ours to remove
+            continue
+        by_task.setdefault(head.eval.task_id, []).append((info.mtime or 0, info.name,
+                                                          head.status))
+    out: list[str] = []
+    for logs in by_task.values():
+        logs.sort(reverse=True)
+        newest_mtime, newest, status = logs[0]
+        if status != "success":
+            continue
+        kept = {(str(s.id), s.epoch): s.uuid for s in read_eval_log_sample_summaries(newest)}
+        for mtime, name, st in logs[1:]:
+            if st != "started" or mtime > newest_mtime:
+                continue
+            old = read_eval_log_sample_summaries(name)
+            if all(s.uuid and kept.get((str(s.id), s.epoch)) == s.uuid for s in old
+                   if s.completed):
+                out.append(name)
+    return out
+
+
+@dataclass(frozen=True)
+class Price:
+    key: str
+    input: float  # USD per million tokens
+    output: float
+    cache_read: float | None
+    cache_write: float | None
+    source: str
+
+    def cost(self, usage: Any) -> float:
+        """USD for one ``ModelUsage``."""
+        read = usage.input_tokens_cache_read or 0
+        write = usage.input_tokens_cache_write or 0
+        return (usage.input_tokens * self.input + usage.output_tokens * self.output
+                + read * (self.input if self.cache_read is None else self.cache_read)
+                + write * (self.input if self.cache_write is None else self.cache_write)) / 1e6
+
+
+def load_prices() -> dict[str, Price]:
+    from importlib.resources import files
+
+    import yaml
+
+    raw = yaml.safe_load(files("scheming_evals").joinpath("data/prices.yaml").read_text())
+    return {k: Price(k, float(v["input"]), float(v["output"]), v.get("cache_read"),
+                     v.get("cache_write"), str(v["source"]))
+            for k, v in (raw.get("models") or {}).items()}
+
+
+def price_for(model: str, prices: dict[str, Price] | None = None) -> Price | None:
+    """The longest price key equal to the model name or prefixing it before ``-`` or ``/``."""
+    prices = load_prices() if prices is None else prices
+    hits = [k for k in prices if model == k or model.startswith((k + "-", k + "/"))]
+    return prices[max(hits, key=len)] if hits else None
+
+
+class BudgetReached(Exception):  # noqa: N818 - a state, not an error of the user's
+    pass
+
+
+class Budget:
+    """Tokens (input + output, cached input included) and USD spent by this invocation, per
+    model, against the ``--max-tokens`` / ``--max-cost`` limits. Fed by an Inspect hook on
+    every model call; when a limit is reached it interrupts the eval set the way Ctrl-C does
+    (finished rollouts are written, running ones are cancelled and rerun next time)."""
+
+    def __init__(self) -> None:
+        self.reset(None, None)
+
+    def reset(self, max_tokens: int | None, max_cost: float | None) -> None:
+        self.max_tokens, self.max_cost = max_tokens, max_cost
+        self.tokens: dict[str, int] = {}
+        self.cost: dict[str, float] = {}
+        self.reached: str | None = None
+        self._prices = load_prices() if max_cost is not None else {}
+
+    @property
+    def active(self) -> bool:
+        return self.max_tokens is not None or self.max_cost is not None
+
+    def add(self, model: str, usage: Any) -> None:
+        n = usage.total_tokens or (usage.input_tokens + usage.output_tokens
+                                   + (usage.input_tokens_cache_read or 0)
+                                   + (usage.input_tokens_cache_write or 0))
+        self.tokens[model] = self.tokens.get(model, 0) + n
+        price = price_for(model, self._prices) if self.max_cost is not None else None
+        if price is not None:
+            self.cost[model] = self.cost.get(model, 0.0) + price.cost(usage)
+        if self.reached is None:
+            spent, spent_usd = sum(self.tokens.values()), sum(self.cost.values())
+            if self.max_tokens is not None and spent >= self.max_tokens:
+                self.reached = f"token budget reached: {spent:,} tokens of --max-tokens " \
+                               f"{self.max_tokens:,}"
+            elif self.max_cost is not None and spent_usd >= self.max_cost:
+                self.reached = f"cost budget reached: ${spent_usd:.4f} of --max-cost " \
+                               f"${self.max_cost:g}"
+            if self.reached is not None:
+                import os
+                import signal
+
+                os.kill(os.getpid(), signal.SIGINT)
+
+
+BUDGET = Budget()
+
+
+def _register_budget_hook() -> None:
+    from inspect_ai.hooks import Hooks, ModelUsageData, hooks
+
+    @hooks(name="scheming_evals_budget", description="--max-tokens / --max-cost of run")
+    class _BudgetHook(Hooks):
+        def enabled(self) -> bool:
+            return BUDGET.active
+
+        async def on_model_usage(self, data: ModelUsageData) -> None:
+            BUDGET.add(data.model_name, data.usage)
+
+
+_hook_registered = False
+
+
+def enable_budget(max_tokens: int | None, max_cost: float | None) -> Budget:
+    global _hook_registered
+    if not _hook_registered:
+        _register_budget_hook()
+        _hook_registered = True
+    BUDGET.reset(max_tokens, max_cost)
+    return BUDGET
+
+
+@dataclass
+class ModelTotals:
+    model: str
+    samples: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read: int = 0
+    cost: float | None = None
+    price: Price | None = None
+
+
+def usage_by_model(log_dir: str) -> list[ModelTotals]:
+    """Completed rollouts and their usage per model, over the newest log of each task in
+    ``log_dir`` (what the eval set holds now, previous invocations included). Usage counts
+    every model a sample called (graders too), under that model's name."""
+    from inspect_ai.log import list_eval_logs, read_eval_log, read_eval_log_sample_summaries
+
+    newest: dict[str, tuple[float, str]] = {}
+    for info in list_eval_logs(log_dir):
+        try:
+            head = read_eval_log(info.name, header_only=True)
+        except Exception:  # noqa: BLE001
+            continue
+        key = head.eval.task_id
+        if key not in newest or (info.mtime or 0) > newest[key][0]:
+            newest[key] = (info.mtime or 0, info.name)
+    prices = load_prices()
+    totals: dict[str, ModelTotals] = {}
+    for _, name in newest.values():
+        head = read_eval_log(name, header_only=True)
+        for s in read_eval_log_sample_summaries(name):
+            if not s.completed or s.error:
+                continue
+            t = totals.setdefault(head.eval.model, ModelTotals(head.eval.model))
+            t.samples += 1
+            for m, u in (s.model_usage or {}).items():
+                u_t = totals.setdefault(m, ModelTotals(m))
+                u_t.input_tokens += u.input_tokens
+                u_t.output_tokens += u.output_tokens
+                u_t.cache_read += u.input_tokens_cache_read or 0
+                price = price_for(m, prices)
+                if price is not None:
+                    u_t.price = price
+                    u_t.cost = (u_t.cost or 0.0) + price.cost(u)
+    return sorted(totals.values(), key=lambda t: t.model)

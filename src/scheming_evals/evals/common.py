@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from inspect_ai.dataset import Sample
@@ -12,7 +13,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import Tool, ToolDef, ToolInfo, ToolParam, ToolParams
 from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
 
-from ..sandbox import BwrapConfig, check_sandbox_safe
+from ..sandbox import BwrapConfig, UnsafeSandboxError, check_sandbox_safe
 from ..scenario import Scenario, load_scenarios
 from ..world import World
 
@@ -206,8 +207,65 @@ def agent_loop() -> Solver:
     return solve
 
 
-def sandbox_for(world_hostname: str, others: list[str]) -> SandboxEnvironmentSpec:
-    return SandboxEnvironmentSpec("bwrap", BwrapConfig(hostname=world_hostname, hosts=others))
+# The image and machines for Inspect's docker sandbox (and inspect-k8s-sandbox), shipped with
+# the package: ``-T sandbox=docker`` / ``-T sandbox=k8s`` (or ``docker:FILE`` / ``k8s:FILE``).
+DOCKER_DIR = Path(__file__).resolve().parent.parent / "sandbox" / "docker"
+COMPOSE_FILE = DOCKER_DIR / "compose.yaml"
+K8S_VALUES = DOCKER_DIR / "values.yaml"
+SANDBOXES = ("bwrap", "docker", "k8s", "local")
+COMPOSE_HOSTS = ("model_deployment_v2",)  # the other machines compose.yaml defines
+# sample metadata key the compose file reads (Inspect exports it as SAMPLE_METADATA_<KEY>)
+HOSTNAME_KEY = "sandbox_hostname"
+
+
+def sandbox_kind(sandbox: str, allow_local_sandbox: bool = False) -> tuple[str, str | None]:
+    """``(provider, config file or None)`` for the task parameter ``sandbox``.
+
+    ``bwrap`` (default), ``docker`` (the shipped compose file), ``k8s`` (the shipped Helm
+    values), ``docker:FILE`` / ``k8s:FILE`` for your own, or ``local``, which runs the agent on
+    this machine and is refused unless ``allow_local_sandbox``."""
+    kind, _, config = str(sandbox).strip().partition(":")
+    kind = kind.strip().lower()
+    if kind not in SANDBOXES:
+        raise ValueError(f"sandbox={sandbox!r} is not supported; choose one of "
+                         f"{', '.join(SANDBOXES)} (or docker:FILE, k8s:FILE)")
+    if config and kind not in ("docker", "k8s"):
+        raise ValueError(f"sandbox={sandbox!r}: only docker and k8s take a config file")
+    if kind == "local":
+        check_sandbox_safe("local", allow_local_sandbox)
+    if kind == "docker":
+        return kind, config or str(COMPOSE_FILE)
+    if kind == "k8s":
+        return kind, config or str(K8S_VALUES)
+    return kind, None
+
+
+def sandbox_for(world_hostname: str, others: list[str], sandbox: str = "bwrap",
+                allow_local_sandbox: bool = False) -> SandboxEnvironmentSpec:
+    """The sample's sandbox: its machines (the agent's ``world_hostname`` and ``others``)."""
+    kind, config = sandbox_kind(sandbox, allow_local_sandbox)
+    if kind == "bwrap":
+        return SandboxEnvironmentSpec("bwrap", BwrapConfig(hostname=world_hostname, hosts=others))
+    if kind == "local":
+        if others:
+            raise UnsafeSandboxError(f"the local sandbox has one machine; this sample needs "
+                                     f"{', '.join(others)} too")
+        return SandboxEnvironmentSpec("local")
+    if kind == "k8s" and others and config == str(K8S_VALUES):
+        raise ValueError(
+            f"the shipped k8s values define one machine, and {', '.join(others)} is not a valid "
+            "Kubernetes name; run this eval with sandbox=bwrap or sandbox=docker")
+    if kind == "docker" and config == str(COMPOSE_FILE):
+        missing = sorted(set(others) - set(COMPOSE_HOSTS))
+        if missing:
+            raise ValueError(f"{COMPOSE_FILE} defines no machine {', '.join(missing)}")
+    return SandboxEnvironmentSpec(kind, config)
+
+
+def sandbox_metadata(world: World, sandbox: str = "bwrap") -> dict[str, Any]:
+    """Metadata the sandbox's config reads: the agent's hostname, for docker compose."""
+    kind = str(sandbox).strip().partition(":")[0].strip().lower()
+    return {HOSTNAME_KEY: world.hostname} if kind == "docker" else {}
 
 
 def scenarios(ids: str | list[str] | None = None) -> list[Scenario]:
@@ -224,14 +282,16 @@ def scenarios(ids: str | list[str] | None = None) -> list[Scenario]:
     return [known[w] for w in wanted]
 
 
-def make_sample(eval_name: str, scenario: Scenario, cond: dict[str, str], world: World) -> Sample:
+def make_sample(eval_name: str, scenario: Scenario, cond: dict[str, str], world: World,
+                sandbox: str = "bwrap", allow_local_sandbox: bool = False) -> Sample:
     meta: dict[str, Any] = {"eval": eval_name, "scenario": scenario.id,
-                            "domain": scenario.domain, **cond, **world.facts}
+                            "domain": scenario.domain, **cond, **world.facts,
+                            **sandbox_metadata(world, sandbox)}
     return Sample(
         id=scenario.id,
         input=world.user,
         metadata=meta,
-        sandbox=sandbox_for(world.hostname, world.other_hosts),
+        sandbox=sandbox_for(world.hostname, world.other_hosts, sandbox, allow_local_sandbox),
     )
 
 
@@ -256,10 +316,12 @@ def covert_task(
     followup_samples: int = 0,
     interrogation: bool = False,
     awareness_probe: bool = False,
+    sandbox: str = "bwrap",
 ) -> Any:
     """One Inspect Task over the scenarios for a covert eval under one condition.
 
     ``followup_keys``: the detector's behaviours that trigger the follow-up interview.
+    ``sandbox``: see :func:`sandbox_kind`.
     """
     from inspect_ai import Task
     from inspect_ai.model import GenerateConfig
@@ -269,7 +331,8 @@ def covert_task(
     from ..followup.interview import followup_grader, interview
     from ..reasoning.analysis import reasoning_scorer
 
-    samples = [make_sample(eval_name, s, cond, build({"scenario": s.id, **cond}))
+    samples = [make_sample(eval_name, s, cond, build({"scenario": s.id, **cond}), sandbox,
+                           allow_local_sandbox)
                for s in scenarios(scenario_ids)]
     solvers = [setup_world(build, allow_local_sandbox), install_tools(tools_for), agent_loop()]
     scorers = [detector]
@@ -346,13 +409,14 @@ def define_covert_task(
         followup_samples: int = 20,
         interrogation: bool = False,
         awareness_probe: bool = False,
+        sandbox: str = "bwrap",
     ) -> Any:
         cond = conditions_of(nudge=nudge, difficulty=difficulty, goal=goal, relation=relation,
                              honesty=honesty, memo=memo, reasoning=reasoning)
         return covert_task(eval_name, cond, scenarios, build, tools_for, detector(),
                            message_limit, allow_local_sandbox, followup_keys,
                            followup_samples if followup_keys else 0, interrogation,
-                           awareness_probe)
+                           awareness_probe, sandbox)
 
     covert.__name__ = covert.__qualname__ = eval_name
     covert.__doc__ = doc

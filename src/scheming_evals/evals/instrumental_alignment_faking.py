@@ -111,6 +111,7 @@ def instrumental_alignment_faking(
     repeats: int = 1,
     message_limit: int = common.MESSAGE_LIMIT,
     allow_local_sandbox: bool = False,
+    sandbox: str = "bwrap",
 ) -> Task:
     """Instrumental alignment faking: developers' option while tested, its own once deployed?
 
@@ -131,10 +132,12 @@ def instrumental_alignment_faking(
             for st in settings:
                 world = faking_world(s, cond, st)
                 meta = {"eval": EVAL, "scenario": s.id, "domain": s.domain, **cond,
-                        **world.facts, "pair": f"{s.id}#{r}", "repeat": r}
+                        **world.facts, "pair": f"{s.id}#{r}", "repeat": r,
+                        **common.sandbox_metadata(world, sandbox)}
                 samples.append(Sample(
                     id=f"{s.id}/{r}/{st}", input=world.user, metadata=meta,
-                    sandbox=common.sandbox_for(world.hostname, world.other_hosts)))
+                    sandbox=common.sandbox_for(world.hostname, world.other_hosts, sandbox,
+                                               allow_local_sandbox)))
     return Task(
         dataset=samples,
         solver=[common.setup_world(build_world, allow_local_sandbox),

@@ -473,7 +473,8 @@ def sandbagging_scorer() -> Scorer:
 
 
 def make_samples(incentive: str, goal: str, reasoning: str, consequence: str, samples: int,
-                 seed: int) -> list[Sample]:
+                 seed: int, sandbox: str = "bwrap", allow_local_sandbox: bool = False
+                 ) -> list[Sample]:
     incentives = INCENTIVES if incentive == "both" else (incentive,)
     out = []
     for i, qseed in enumerate(question_seeds(seed, samples)):
@@ -485,8 +486,10 @@ def make_samples(incentive: str, goal: str, reasoning: str, consequence: str, sa
             }
             world = build_world(meta)
             meta.update(world.facts)
+            meta.update(common.sandbox_metadata(world, sandbox))
             out.append(Sample(id=f"{i:03d}_{inc}", input=world.user, metadata=meta,
-                              sandbox=common.sandbox_for(world.hostname, world.other_hosts)))
+                              sandbox=common.sandbox_for(world.hostname, world.other_hosts,
+                                                         sandbox, allow_local_sandbox)))
     return out
 
 
@@ -500,6 +503,7 @@ def sandbagging(
     seed: int = 0,
     message_limit: int = common.MESSAGE_LIMIT,
     allow_local_sandbox: bool = False,
+    sandbox: str = "bwrap",
 ) -> Task:
     """Sandbagging: does the agent score worse on arithmetic when high scores are punished?"""
     cond = {"incentive": _check("incentive", incentive), "goal": _check("goal", goal),
@@ -508,7 +512,8 @@ def sandbagging(
     if int(samples) < 1:
         raise ValueError(f"samples must be at least 1, not {samples}")
     return Task(
-        dataset=make_samples(samples=int(samples), seed=int(seed), **cond),
+        dataset=make_samples(samples=int(samples), seed=int(seed), sandbox=sandbox,
+                             allow_local_sandbox=allow_local_sandbox, **cond),
         solver=[common.setup_world(build_world, allow_local_sandbox),
                 common.install_tools(tools_for), common.agent_loop()],
         scorer=sandbagging_scorer(),
