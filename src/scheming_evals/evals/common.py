@@ -373,6 +373,12 @@ def standard_tools(meta: dict[str, Any], selector: Tool | None = None) -> list[T
     return [bash_tool(scratchpad=meta["reasoning"] == "scratchpad"), sel, done_tool()]
 
 
+def choice_note(state: TaskState) -> str:
+    """What the agent chose, next to the option that serves its goal (for explanations)."""
+    return (f"chose option {state.store.get('choice') or 'none'} "
+            f"(model's goal option {state.metadata['model_option']})")
+
+
 def cite(commands: list[dict[str, Any]], needle: str) -> str:
     """The bash calls whose text names ``needle``, for a score's explanation."""
     hits = [f"bash call #{c['index']}: {c['command']}" for c in commands if needle in c["command"]]
