@@ -109,6 +109,8 @@ def run(
         help="paper | controls | full | name=value,... (the default plus each change)")
     ] = "controls",
     scenarios: Annotated[str | None, typer.Option(help="Comma-separated scenario ids.")] = None,
+    sandbox: Annotated[str | None, typer.Option(
+        help="bwrap (default) | docker | k8s | docker:FILE | k8s:FILE")] = None,
     epochs: Annotated[int, typer.Option(help="Rollouts per sample.")] = 1,
     max_connections: Annotated[int, typer.Option(help="Concurrent model calls.")] = 10,
     log_dir: Annotated[Path, typer.Option(help="Where .eval logs go.")] = Path("logs"),
@@ -134,7 +136,7 @@ def run(
     try:
         for name in names:
             catalog.get(name)
-        planned = suite.plan(model, names, conditions, scenarios)
+        planned = suite.plan(model, names, conditions, scenarios, sandbox)
         tasks = suite.build_tasks(planned)
     except (ValueError, KeyError) as ex:
         fail(_first_line(ex))

@@ -74,8 +74,9 @@ def condition_sets(eval_name: str, spec: str) -> list[dict[str, str]]:
 
 
 def plan(models: list[str], evals: list[str], conditions: str,
-         scenarios: str | None) -> list[Planned]:
-    """Every (eval, condition, model) to run."""
+         scenarios: str | None, sandbox: str | None = None) -> list[Planned]:
+    """Every (eval, condition, model) to run (``sandbox``: every task's ``sandbox`` parameter,
+    e.g. ``docker``; default bwrap)."""
     planned: list[Planned] = []
     for name in evals:
         info = catalog.get(name)
@@ -94,6 +95,8 @@ def plan(models: list[str], evals: list[str], conditions: str,
                     args["scenarios"] = chosen
                 if demo and name in FOLLOWUP_EVALS:
                     args["followup_samples"] = DEMO_FOLLOWUPS
+            if sandbox:
+                args["sandbox"] = sandbox
             for m in targets:
                 planned.append(Planned(name, args, m))
     return planned

@@ -354,6 +354,10 @@ def running(policy: str | None = None, *, api_key: str | None = None,
 class _Handler(BaseHTTPRequestHandler):
     state: ReferenceServer
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+    # TCP_NODELAY: an answer is written as several small sends (the headers, then the body, or
+    # one send per stream event); with Nagle on, a send waits for the ACK of the one before,
+    # which the client's delayed ACK holds back for up to 40 ms on loopback.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # quiet: an eval makes hundreds of requests
@@ -363,11 +367,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
         if cut:
+            self.end_headers()
             self._cut(data[: len(data) // 2])
             return
-        self.wfile.write(data)
+        # the headers and the body in one send (end_headers would send the headers alone)
+        self._headers_buffer.append(b"\r\n" + data)
+        self.flush_headers()
 
     def _cut(self, data: bytes) -> None:
         """Send ``data`` (part of an answer), then drop the connection."""
