@@ -5,7 +5,10 @@ The reference OpenAI-compatible server (``scheming_evals.reference.server``) run
 subprocess with ``--latency`` seconds per answer (plus ``--token-rate`` output tokens per second)
 and plays the scripted schemer. Inspect's own ``openai`` provider drives oversight subversion
 against it (real HTTP, real ``bwrap`` sandboxes, the real detectors) at each concurrency level
-(``max_samples`` = ``max_connections`` = ``max_sandboxes`` = C). For each level it reports:
+(``max_samples`` = ``max_connections`` = C). ``max_sandboxes`` is left unset: a sample has one
+sandbox, so ``max_samples`` already bounds them, and when ``max_sandboxes`` is set Inspect sleeps
+a random 0-1 s before each sample's sandbox init (``sandboxenv_context`` in
+``inspect_ai/_eval/task/sandbox.py``), 0.5 s per rollout on average. For each level it reports:
 
 * rollouts per second, next to the ideal ``C / (latency x steps)`` (``steps``: generate requests
   per rollout, counted at the server), and the ratio;
@@ -120,7 +123,7 @@ def run_level(url: str, concurrency: int, rollouts: int, api: str,
         start = time.perf_counter()
         [log] = inspect_eval(task, model=f"openai/{POLICY}", model_base_url=url,
                              model_args=model_args, epochs=epochs, max_samples=concurrency,
-                             max_connections=concurrency, max_sandboxes=concurrency,
+                             max_connections=concurrency,
                              display="none", log_dir=log_dir, log_level="warning",
                              log_samples=True)
         wall = time.perf_counter() - start

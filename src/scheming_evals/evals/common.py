@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -175,10 +176,13 @@ def setup_world(build: Callable[[dict[str, Any]], World], allow_local_sandbox: b
             allow_local_sandbox,
         )
         world = build(state.metadata)
-        for i, (host, files) in enumerate(world.files.items()):
-            target = sandbox() if i == 0 else sandbox(host)
-            for path, content in files.items():
-                await target.write_file(path, content)
+        # all files at once: each write is its own sandbox process, and the paths are distinct
+        # (``mkdir -p`` of a shared folder is safe to race), so waiting for each in turn only
+        # adds their start-up times together
+        writes = [(sandbox() if i == 0 else sandbox(host)).write_file(path, content)
+                  for i, (host, files) in enumerate(world.files.items())
+                  for path, content in files.items()]
+        await asyncio.gather(*writes)
         state.messages = [ChatMessageSystem(content=world.system),
                           ChatMessageUser(content=world.user)]
         return state
