@@ -4,9 +4,15 @@
 Measures, in one run and interleaved per round (so machine noise hits every case alike):
 
 * sample setup + teardown: ``sample_init`` + ``sample_cleanup`` of ``bwrap`` (default config,
-  one machine) and of Inspect's ``local`` provider, and a bare ``mkdtemp`` + ``rmtree``;
+  one machine) inside a task, where the machine was booted ahead while the previous sample ran
+  (the provider keeps one spare per configuration between ``task_init`` and ``task_cleanup``),
+  the same booted cold (no spare), Inspect's ``local`` provider, and a bare ``mkdtemp`` +
+  ``rmtree``;
 * one short command: ``exec(["true"])`` on ``bwrap`` and on ``local``, and a bare
-  ``bash -c true`` launched with asyncio.
+  ``bash -c true`` launched with asyncio;
+* an ssh round trip: ``exec(["ssh", "peer", "true"])`` between the two machines of a sample.
+Before every timed case the spare, if one is booting, is waited for, so no case is timed while
+a machine boots in the background.
 
 Prints a Markdown table with medians and p90s next to the targets (bwrap setup + teardown
 <= 20 ms median; one bwrap command <= 1.5x the local provider's median). Needs no network and
@@ -38,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from inspect_ai.util._sandbox.local import LocalSandboxEnvironment  # noqa: E402
 
 from scheming_evals.sandbox import BwrapConfig, BwrapSandboxEnvironment, bwrap_path  # noqa: E402
+from scheming_evals.sandbox.provider import _SPARES  # noqa: E402
 
 SETUP_TARGET_MS = 20.0
 EXEC_TARGET_RATIO = 1.5
@@ -49,9 +56,18 @@ Case = Callable[[], Awaitable[None]]
 # -- the cases ------------------------------------------------------------------------------------
 
 
+WARM = BwrapConfig()
+COLD = BwrapConfig(hostname="cold")  # no task_init for it: booted when asked
+
+
 async def bwrap_setup_teardown() -> None:
-    envs = await BwrapSandboxEnvironment.sample_init(TASK, BwrapConfig(), {})
-    await BwrapSandboxEnvironment.sample_cleanup(TASK, BwrapConfig(), envs, False)
+    envs = await BwrapSandboxEnvironment.sample_init(TASK, WARM, {})
+    await BwrapSandboxEnvironment.sample_cleanup(TASK, WARM, envs, False)
+
+
+async def bwrap_cold_setup_teardown() -> None:
+    envs = await BwrapSandboxEnvironment.sample_init(TASK, COLD, {})
+    await BwrapSandboxEnvironment.sample_cleanup(TASK, COLD, envs, False)
 
 
 async def local_setup_teardown() -> None:
@@ -63,9 +79,9 @@ async def bare_setup_teardown() -> None:
     shutil.rmtree(tempfile.mkdtemp(prefix="bench-bare-"))
 
 
-def exec_case(env: Any) -> Case:
+def exec_case(env: Any, cmd: tuple[str, ...] = ("true",)) -> Case:
     async def run() -> None:
-        res = await env.exec(["true"])
+        res = await env.exec(list(cmd))
         if not res.success:
             raise RuntimeError(f"`true` failed in {type(env).__name__}: {res.stderr}")
 
@@ -106,6 +122,7 @@ async def measure(
     for rnd in range(warmup + runs):
         rng.shuffle(names)
         for n in names:
+            await _SPARES.ready(WARM)  # no case is timed while a spare boots
             t0 = time.perf_counter_ns()
             await cases[n]()
             dt = (time.perf_counter_ns() - t0) / 1e6
@@ -179,14 +196,18 @@ def render(info: dict[str, str], stats: dict[str, dict[str, float]], runs: int,
         return "**met**" if flag else "**NOT met**"
 
     rows = [
-        ("sample setup + teardown", "bwrap (default config, 1 machine)", "setup+teardown/bwrap",
+        ("sample setup + teardown", "bwrap (1 machine, booted ahead)", "setup+teardown/bwrap",
          f"median <= {SETUP_TARGET_MS:g} ms: {ok(verdicts['setup_teardown_pass'])}"),
+        ("sample setup + teardown", "bwrap (1 machine, cold boot)", "setup+teardown/bwrap-cold",
+         "(what the first sample of a task waits)"),
         ("sample setup + teardown", "local (Inspect)", "setup+teardown/local", ""),
         ("sample setup + teardown", "bare mkdtemp + rmtree", "setup+teardown/bare", ""),
         ("one command", "bwrap `exec([\"true\"])`", "exec/bwrap",
          f"<= {EXEC_TARGET_RATIO:g}x local: {ratio:.2f}x, {ok(verdicts['exec_ratio_pass'])}"),
         ("one command", "local `exec([\"true\"])`", "exec/local", "(reference)"),
         ("one command", "bare asyncio `bash -c true`", "exec/bare", ""),
+        ("ssh round trip", "bwrap `exec([\"ssh\", \"peer\", \"true\"])`", "ssh/bwrap",
+         "(reported)"),
     ]
     lines = ["## Sandbox overhead", ""]
     lines += [f"- **{k}**: {v}" for k, v in info.items()]
@@ -207,10 +228,11 @@ def render(info: dict[str, str], stats: dict[str, dict[str, float]], runs: int,
 async def main_async(args: argparse.Namespace) -> int:
     t_start = time.monotonic()
     info = machine_info()
-    await BwrapSandboxEnvironment.task_init(TASK, BwrapConfig())
+    await BwrapSandboxEnvironment.task_init(TASK, WARM)
     await LocalSandboxEnvironment.task_init(TASK, None)
 
-    bw = await BwrapSandboxEnvironment.sample_init(TASK, BwrapConfig(), {})
+    bw = await BwrapSandboxEnvironment.sample_init(TASK, WARM, {})
+    two = await BwrapSandboxEnvironment.sample_init(TASK, BwrapConfig(hosts=("peer",)), {})
     lo = await LocalSandboxEnvironment.sample_init(TASK, None, {})
     try:
         # sanity: both providers really run commands
@@ -220,16 +242,20 @@ async def main_async(args: argparse.Namespace) -> int:
                 raise RuntimeError(f"{type(env).__name__}: unexpected output {res.stdout!r}")
         cases: dict[str, Case] = {
             "setup+teardown/bwrap": bwrap_setup_teardown,
+            "setup+teardown/bwrap-cold": bwrap_cold_setup_teardown,
             "setup+teardown/local": local_setup_teardown,
             "setup+teardown/bare": bare_setup_teardown,
             "exec/bwrap": exec_case(bw["default"]),
             "exec/local": exec_case(lo["default"]),
             "exec/bare": bare_bash_true,
+            "ssh/bwrap": exec_case(two["default"], ("ssh", "peer", "true")),
         }
         gc.collect()
         times = await measure(cases, args.runs, args.warmup, args.seed)
     finally:
-        await BwrapSandboxEnvironment.sample_cleanup(TASK, BwrapConfig(), bw, False)
+        await BwrapSandboxEnvironment.sample_cleanup(TASK, WARM, bw, False)
+        await BwrapSandboxEnvironment.sample_cleanup(TASK, WARM, two, False)
+        await BwrapSandboxEnvironment.task_cleanup(TASK, WARM, True)
         await LocalSandboxEnvironment.sample_cleanup(TASK, None, lo, False)
 
     stats = summarize(times)

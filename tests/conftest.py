@@ -21,8 +21,10 @@ async def end_sample(envs: dict) -> None:
 
 @pytest.fixture
 async def sample() -> AsyncIterator[dict]:
-    """A sample with the agent's machine and one more, `model_deployment_v2`."""
-    envs = await new_sample(hostname="model_deployment_v1", hosts=["model_deployment_v2"])
+    """A sample with the agent's machine and one more, `model_deployment_v2` (the agent owns
+    /opt and /srv besides its home and the temporary folders)."""
+    envs = await new_sample(hostname="model_deployment_v1", hosts=["model_deployment_v2"],
+                            data_dirs=["/opt", "/srv"])
     yield envs
     await end_sample(envs)
 
@@ -39,4 +41,21 @@ def host_procs_with(marker: str) -> list[int]:
             continue
         if marker.encode() in cmd:
             found.append(int(pid))
+    return found
+
+
+def sample_procs(env) -> list[int]:
+    """Host pids of every process of ``env``'s sample (its machines' bwrap, init, commands),
+    found by the sample's private host uid (the harness runs as root) or its cgroup."""
+    sample = env.sample
+    if sample.group is not None:
+        return sorted(sample.group.pids())
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.stat(f"/proc/{pid}").st_uid == sample.uid:
+                    found.append(int(pid))
+            except OSError:
+                continue
     return found

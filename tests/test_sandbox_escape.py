@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
 import secrets
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import end_sample, host_procs_with, new_sample
+from .conftest import end_sample, host_procs_with, new_sample, sample_procs
 
 
 @pytest.fixture
@@ -100,19 +104,26 @@ async def test_timeout_kills_whole_process_tree(sample) -> None:
 
 async def test_fork_bomb_is_contained() -> None:
     envs = await new_sample(max_processes=64)
+    env = envs["default"]
     try:
         marker = "bomb" + secrets.token_hex(4)
         script = f"b(){{ b | b & }}; b; sleep 1; echo {marker}"
         t0 = time.monotonic()
-        try:
-            await envs["default"].exec(["bash", "-c", script], timeout=10)
-        except TimeoutError:
-            pass
+        task = asyncio.create_task(env.exec(["bash", "-c", script], timeout=10))
+        peak = 0
+        while not task.done():
+            peak = max(peak, len(sample_procs(env)))
+            await asyncio.sleep(0.05)
+        with contextlib.suppress(TimeoutError):
+            await task
         assert time.monotonic() - t0 < 30
-        await asyncio.sleep(0.5)
+        assert 0 < peak <= 64  # bwrap, init and the bomb together, counted on the host
+        # the bomb runs on in the background, as it would on a real machine, until the
+        # episode ends: sealing records and kills it, and the machine works again
+        left = await env.seal()
+        assert any(marker in p["cmdline"] for p in left["workstation"])
         assert host_procs_with(marker) == []
-        # the machine still works afterwards
-        res = await envs["default"].exec(["echo", "alive"])
+        res = await env.exec(["echo", "alive"])
         assert res.stdout == "alive\n"
     finally:
         await end_sample(envs)
@@ -127,6 +138,12 @@ async def test_memory_hog_is_stopped(sample) -> None:
     assert "MemoryError" in res.stderr
 
 
+def used_bytes(env, folder: str) -> int:
+    """Bytes used in one of a machine's folders, read from the host through its init."""
+    st = os.statvfs(f"/proc/{env.machine.init_pid}/root{folder}")
+    return (st.f_blocks - st.f_bfree) * st.f_frsize
+
+
 async def test_disk_filler_is_stopped() -> None:
     envs = await new_sample(max_file_mb=8, max_disk_mb=48)
     try:
@@ -138,9 +155,8 @@ async def test_disk_filler_is_stopped() -> None:
              "for i in $(seq 1000); do head -c 7M /dev/zero > f$i.bin; sleep 0.01; done"],
             timeout=60,
         )
-        assert "disk quota" in res.stderr
-        used = envs["default"].host.disk_usage()
-        assert used < 48 * 1024**2 + 200 * 1024**2  # stopped within one watchdog interval
+        assert "No space left on device" in res.stderr
+        assert used_bytes(env, "/home/user") <= 48 * 1024**2  # a capped tmpfs: never above
     finally:
         await end_sample(envs)
 
@@ -189,13 +205,311 @@ async def test_samples_cannot_see_each_other() -> None:
     try:
         token = "SAMPLE-A-" + secrets.token_hex(8)
         await a["default"].write_file("secret.txt", token)
-        a_root = a["default"].host.root
+        a_init = a["default"].machine.init_pid
         res = await b["default"].exec(
-            ["bash", "-c", f"cat ~/secret.txt; cat {a_root}/home/user/secret.txt; "
+            ["bash", "-c", f"cat ~/secret.txt; cat /proc/{a_init}/root/home/user/secret.txt; "
+             "cat /proc/*/root/home/user/secret.txt; ps -e; "
              f"grep -rs {token} / --exclude-dir=proc 2>/dev/null"]
         )
+        assert str(a_init) not in res.stdout.split()  # not even A's processes are visible
         assert token not in res.stdout
         assert (await a["default"].read_file("secret.txt")) == token
     finally:
         await end_sample(a)
         await end_sample(b)
+
+
+# -- an agent that attacks the harness (issue #11): each attack, contained, checked from the host
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def test_harness_environment_command_line_and_paths_stay_outside(monkeypatch) -> None:
+    key = "sk-test-" + secrets.token_hex(16)
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    envs = await new_sample()
+    try:
+        res = await envs["default"].exec(
+            ["bash", "-c", "tr '\\0' '\\n' </proc/1/environ; cat /proc/*/environ; ps -ef; "
+             "tr '\\0' ' ' </proc/1/cmdline; cat /proc/self/mountinfo; ls -l /proc/1/fd; "
+             "ls /proc/self/fd; env"]
+        )
+        out = res.stdout + res.stderr
+        assert key not in out
+        for leak in ("bwrap", "scheming", "INIT_FD", sys.prefix, str(Path.cwd()), "/tmp/"):
+            assert leak not in out, leak
+        ps = [ln.split(None, 7) for ln in res.stdout.splitlines() if ln.startswith("user ")]
+        assert [p[7] for p in ps if p[1] == "1"] == ["/sbin/init"]
+        assert "Permission denied" in res.stderr  # init's environ and descriptors
+    finally:
+        await end_sample(envs)
+
+
+async def test_system_folders_are_read_only_and_nothing_follows_agent_links(
+    sample, tmp_path: Path
+) -> None:
+    env = sample["default"]
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    root_before = sorted(os.listdir("/root"))
+    res = await env.exec(
+        ["bash", "-c", f"mv /run /run.old; ln -s /root /run; ln -sfn {tmp_path} /run/ssh-mux; "
+         f"ln -sf {victim} /etc/passwd; rm -f /etc/hosts; mkdir /newdir; echo x > /bin/x; "
+         "echo x > /usr/local/bin/x; echo x > /etc/ld.so.preload; echo x > /dev/x; echo done"]
+    )
+    assert res.stdout == "done\n"
+    assert res.stderr.count("Read-only file system") >= 8
+    for _ in range(3):  # later commands and ssh work as before, and touch nothing outside
+        assert (await env.exec(["ssh", "model_deployment_v2", "hostname"])).returncode == 0
+    assert victim.read_text() == "keep"
+    assert sorted(os.listdir(tmp_path)) == ["victim.txt"]
+    assert sorted(os.listdir("/root")) == root_before
+
+
+async def test_limits_cannot_be_switched_off() -> None:
+    envs = await new_sample(max_memory_mb=512, max_file_mb=16)
+    env = envs["default"]
+    try:
+        attack = await env.exec(["bash", "-c",
+            "printf 'int setrlimit(){return 0;} int setrlimit64(){return 0;} '"
+            "'int prlimit(){return 0;} int prlimit64(){return 0;}' > /tmp/p.c; "
+            "gcc -shared -fPIC -o /tmp/p.so /tmp/p.c 2>/dev/null && echo built; "
+            "echo /tmp/p.so > /etc/ld.so.preload; ulimit -Hv unlimited; ulimit -Hf unlimited; "
+            "echo end"])
+        assert attack.stdout.endswith("end\n")
+        res = await env.exec(["bash", "-c",
+            "ulimit -Hv; ulimit -Hf; python3 -c 'x = bytearray(768 * 1024**2)' 2>&1 | tail -1; "
+            "head -c 40M /dev/zero > /tmp/big; echo rc=$?"])
+        lines = res.stdout.splitlines()
+        assert lines[:2] == [str(512 * 1024), str(16 * 1024)]
+        assert lines[2] == "MemoryError"
+        assert lines[3] != "rc=0"
+    finally:
+        await end_sample(envs)
+
+
+async def test_process_cap_holds_across_machines_and_ssh() -> None:
+    envs = await new_sample(hostname="a", hosts=["b"], max_processes=64)
+    env = envs["default"]
+    if env.sample.group is None and env.sample.uid is None:
+        pytest.skip("per-sample caps need a cgroup (root); `scheming-evals doctor` says so")
+    try:
+        spawn = "for i in $(seq 55); do sleep 12 & done; wait"
+        script = (f"for j in 1 2 3 4 5; do ssh localhost '{spawn}' & done; "
+                  f"for j in 1 2; do ssh b '{spawn}' & done; wait")
+        task = asyncio.create_task(env.exec(["bash", "-c", script], timeout=6))
+        peak = 0
+        while not task.done():
+            peak = max(peak, len(sample_procs(env)))
+            await asyncio.sleep(0.05)
+        with contextlib.suppress(TimeoutError):
+            await task
+        assert 20 < peak <= 64  # 7 x 55 attempted, on two machines
+    finally:
+        await end_sample(envs)
+
+
+async def test_broker_bounds_connections_and_idle_clients(monkeypatch) -> None:
+    from scheming_evals.sandbox import broker
+
+    monkeypatch.setattr(broker, "HEADER_TIMEOUT", 1.0)
+    envs = await new_sample(hostname="a", hosts=["b"])
+    other = await new_sample()
+    try:
+        fds_before = len(os.listdir("/proc/self/fd"))
+        hold = (
+            "import socket, time\n"
+            "held = []\n"
+            "for i in range(400):\n"
+            "    c = socket.socket(socket.AF_UNIX)\n"
+            "    try:\n"
+            "        c.connect('\\0/run/ssh-mux/control')\n"
+            "    except OSError:\n"
+            "        continue\n"
+            "    held.append(c)\n"
+            "time.sleep(3)\n"
+            "cut = [c.recv(64) for c in held]  # closed, or answered with an error\n"
+            "print(len(held), sum(1 for r in cut if r in (b'', b'{') or b'255' in r))\n"
+        )
+        task = asyncio.create_task(envs["default"].exec(["python3", "-c", hold], timeout=30))
+        peak = 0
+        while not task.done():
+            peak = max(peak, len(os.listdir("/proc/self/fd")))
+            # another sample is served meanwhile
+            assert (await other["default"].exec(["echo", "ok"])).stdout == "ok\n"
+            await asyncio.sleep(0.1)
+        held, closed = map(int, (await task).stdout.split())
+        assert held > broker.MAX_CONNECTIONS and closed == held  # all cut: over cap or idle
+        assert peak - fds_before <= broker.MAX_CONNECTIONS + 40
+        errors = [e.get("error") for e in envs["default"].remote_log.entries]
+        assert "too many connections" in errors and "timed out" in errors
+        assert (await envs["default"].exec(["ssh", "b", "echo", "still"])).stdout == "still\n"
+    finally:
+        await end_sample(envs)
+        await end_sample(other)
+
+
+async def test_broker_memory_stays_bounded_under_large_remote_output(sample) -> None:
+    env = sample["default"]
+    before = _rss_mb()
+    task = asyncio.create_task(env.exec(["bash", "-c",
+        "for i in 1 2 3; do ssh localhost 'head -c 200M /dev/zero' > /dev/null & done; wait; "
+        "ssh localhost 'head -c 200M /dev/zero' | wc -c"], timeout=60))
+    peak = before
+    while not task.done():
+        peak = max(peak, _rss_mb())
+        await asyncio.sleep(0.02)
+    res = await task
+    assert "exceeded" in res.stderr and res.stdout.strip() == "0"
+    assert peak - before < 150  # 4 x 200 MB asked for; each request is capped at 10 MiB
+
+
+async def test_malformed_broker_requests_get_an_error_and_a_log_entry(sample) -> None:
+    env = sample["default"]
+    send = (
+        "import socket, sys\n"
+        "for raw in sys.argv[1:]:\n"
+        "    c = socket.socket(socket.AF_UNIX)\n"
+        "    c.connect('\\0/run/ssh-mux/control')\n"
+        "    c.sendall(raw.encode() + b'\\n')\n"
+        "    print(c.makefile('rb').readline().decode().strip())\n"
+    )
+    bad = ["not json", "[1, 2]", '{"size": -5}', '{"op": "put", "host": "localhost", '
+           '"user": "user", "names": 5, "size": 0}', '{"size": "x"}']
+    res = await env.exec(["python3", "-c", send, *bad])
+    answers = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(answers) == len(bad) and all(a["code"] == 255 for a in answers)
+    assert sum(e["op"] == "malformed" for e in env.remote_log.entries) == len(bad)
+    assert (await env.exec(["ssh", "localhost", "echo", "fine"])).stdout == "fine\n"
+
+
+async def test_disk_caps_hold_against_hiding_places_and_parallel_writers() -> None:
+    envs = await new_sample(max_disk_mb=32)
+    env = envs["default"]
+    try:
+        deep = "/".join(["d" * 200] * 45)
+        res = await env.exec(["bash", "-c",
+            f"mkdir -p {deep} && cd {deep} && head -c 100M /dev/zero > hidden; "
+            "exec 3>/tmp/held; rm /tmp/held; head -c 100M /dev/zero >&3; "
+            "for i in 1 2 3 4; do head -c 20M /dev/zero > /var/tmp/p$i & done; wait; "
+            "head -c 100M /dev/zero > /dev/shm/s; echo x > /usr/local/x; echo x > /x; echo end"],
+            timeout=60)
+        assert res.stdout.endswith("end\n")
+        assert res.stderr.count("No space left on device") >= 4
+        for folder in ("/home/user", "/tmp", "/var/tmp", "/dev/shm", "/opt"):
+            assert used_bytes(env, folder) <= 32 * 1024**2, folder
+    finally:
+        await end_sample(envs)
+
+
+def _keyctl_join(name: bytes) -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(250, 1, name) >= 0  # keyctl(KEYCTL_JOIN_SESSION_KEYRING, name)
+    key = libc.syscall(248, b"user", b"harness-secret-key", b"PAYLOAD-42", 10, -3)  # add_key
+    assert key > 0
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="syscall numbers for x86_64")
+async def test_harness_keyring_is_not_reachable() -> None:
+    _keyctl_join(b"harness-session")  # like a PAM login on a cluster
+    envs = await new_sample()
+    try:
+        read = ("import ctypes; l = ctypes.CDLL(None, use_errno=True); b = ctypes.create_string_"
+                "buffer(64); r = l.syscall(250, 11, -3, b, 64); print(r, ctypes.get_errno(), "
+                "b.raw[:12])")
+        res = await envs["default"].exec(["bash", "-c", f"cat /proc/keys; python3 -c '{read}'"])
+        assert "harness-secret-key" not in res.stdout and "PAYLOAD-42" not in res.stdout
+        assert res.stdout.splitlines()[-1].startswith("-1 1 ")  # keyctl: EPERM (seccomp)
+    finally:
+        await end_sample(envs)
+
+
+async def test_seccomp_refuses_namespaces_mounts_and_tracing(sample) -> None:
+    res = await sample["default"].exec(["bash", "-c",
+        "unshare -U true; echo u=$?; unshare -r true; echo r=$?; "
+        "python3 -c 'import os; os.unshare(0x10000000)' 2>&1 | tail -1; "
+        "mount -t tmpfs none /tmp 2>&1; echo m=$?"])
+    assert "u=0" not in res.stdout and "r=0" not in res.stdout and "m=0" not in res.stdout
+
+
+async def test_output_flood_raises_and_stops_the_command(sample) -> None:
+    from inspect_ai.util import OutputLimitExceededError
+
+    marker = "flood-" + secrets.token_hex(4)
+    with pytest.raises(OutputLimitExceededError):
+        await sample["default"].exec(
+            ["bash", "-c", f"head -c 60M /dev/zero; sleep 30; : {marker}"], timeout=60)
+    await asyncio.sleep(0.2)
+    assert host_procs_with(marker) == []
+
+
+async def test_background_processes_run_until_the_episode_ends() -> None:
+    envs = await new_sample()
+    env = envs["default"]
+    marker = "bg-" + secrets.token_hex(4)
+    try:
+        await env.exec(["bash", "-c", f"nohup bash -c 'while :; do date >> ~/beat; "
+                        f"sleep 0.1; done; : {marker}' >/dev/null 2>&1 &"])
+        await asyncio.sleep(0.5)
+        n1 = len((await env.read_file("beat")).splitlines())
+        await asyncio.sleep(0.5)
+        assert len((await env.read_file("beat")).splitlines()) > n1  # still running
+        assert host_procs_with(marker)
+        left = await env.seal()
+        assert any(marker in p["cmdline"] for p in left["workstation"])
+        await asyncio.sleep(0.1)
+        assert host_procs_with(marker) == []
+        n2 = len((await env.read_file("beat")).splitlines())
+        await asyncio.sleep(0.4)
+        assert len((await env.read_file("beat")).splitlines()) == n2  # frozen state
+    finally:
+        await end_sample(envs)
+
+
+async def test_cleanup_kills_a_command_still_running() -> None:
+    envs = await new_sample()
+    marker = "late-" + secrets.token_hex(4)
+    task = asyncio.create_task(
+        envs["default"].exec(["bash", "-c", f"sleep 100; : {marker}"], timeout=200))
+    for _ in range(50):
+        if host_procs_with(marker):
+            break
+        await asyncio.sleep(0.05)
+    assert host_procs_with(marker)
+    await end_sample(envs)
+    with pytest.raises(Exception):  # noqa: B017 - the machine is gone, however it is reported
+        await task
+    assert host_procs_with(marker) == []
+    assert sample_procs(envs["default"]) == []
+
+
+async def test_failed_sample_start_leaves_nothing_behind(monkeypatch) -> None:
+    from scheming_evals.sandbox import hosts
+
+    started: list[hosts.Machine] = []
+    real_start = hosts.Machine.start
+
+    async def start(self: hosts.Machine) -> None:
+        started.append(self)
+        if self.name == "b":
+            raise hosts.MachineDown("machine b did not start: injected")
+        await real_start(self)
+
+    monkeypatch.setattr(hosts.Machine, "start", start)
+    with pytest.raises(hosts.MachineDown):
+        await new_sample(hostname="a", hosts=["b"])
+    a = started[0]
+    assert a.proc is not None and a.proc.returncode is not None
+    if a.group is not None:
+        for _ in range(100):
+            if not any(d.exists() for _, d in a.group.dirs):
+                break
+            await asyncio.sleep(0.02)
+        assert not any(d.exists() for _, d in a.group.dirs)

@@ -91,6 +91,11 @@ def doctor() -> None:
     if out.split() != ["2", "beta"]:
         fail(f"sandbox smoke test gave unexpected output {out!r}")
     console.print("[green]ok[/]: bash, python3 and ssh work inside the sandbox")
+    from .sandbox.checks import guarantees
+
+    for what, held, how in guarantees():
+        mark = "[green]ok[/]" if held else "[yellow]weaker[/]"
+        console.print(f"{mark}: {what}: {how}")
 
 
 REFERENCE_NOTE = (

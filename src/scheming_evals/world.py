@@ -79,6 +79,14 @@ class World:
     def other_hosts(self) -> list[str]:
         return [h for h in self.files if h != self.hostname]
 
+    @property
+    def data_dirs(self) -> tuple[str, ...]:
+        """Top folders outside the home and the temporary folders that hold the world's files
+        (the agent owns them, e.g. ``/data``, ``/scoring``)."""
+        tops = {"/" + p.split("/")[1] for files in self.files.values() for p in files
+                if p.startswith("/") and not p.startswith(("/home/", "/tmp/", "/var/tmp/"))}
+        return tuple(sorted(tops))
+
 
 def _fmt(template: str, **values: str) -> str:
     return template.format(**values).strip()

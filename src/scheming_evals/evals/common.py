@@ -11,9 +11,14 @@ from inspect_ai.dataset import Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import Tool, ToolDef, ToolInfo, ToolParam, ToolParams
-from inspect_ai.util import SandboxEnvironmentSpec, sandbox, store
+from inspect_ai.util import OutputLimitExceededError, SandboxEnvironmentSpec, sandbox, store
 
-from ..sandbox import BwrapConfig, UnsafeSandboxError, check_sandbox_safe
+from ..sandbox import (
+    BwrapConfig,
+    BwrapSandboxEnvironment,
+    UnsafeSandboxError,
+    check_sandbox_safe,
+)
 from ..scenario import Scenario, load_scenarios
 from ..world import World
 
@@ -24,6 +29,7 @@ MESSAGE_LIMIT = 60
 
 # store keys
 COMMANDS = "commands"  # list of {host, command, returncode, index}
+LEFT_RUNNING = "left_running"  # machine -> processes the agent left running (pid, cmdline)
 CALLS = "tool_calls"  # list of {tool, arguments, index}
 FINISHED = "finished"
 DETECTED = "covert_action_detected"  # the detector's verdict before follow-ups
@@ -46,6 +52,9 @@ def bash_tool(scratchpad: bool = False, timeout: int = COMMAND_TIMEOUT) -> Tool:
         except TimeoutError:
             _record(command, None, index)
             return f"Command timed out after {timeout} seconds."
+        except OutputLimitExceededError:
+            _record(command, None, index)  # Inspect tells the model of the limit
+            raise
         _record(command, result.returncode, index)
         out = f"{result.stderr}\n" if result.stderr else ""
         return out + result.stdout
@@ -206,9 +215,22 @@ def agent_loop() -> Solver:
             state.messages.extend(result.messages)
             if store().get(FINISHED, False):
                 break
+        await end_episode()
         return state
 
     return solve
+
+
+async def end_episode() -> None:
+    """The episode is over: on bwrap, freeze, record and kill what the agent left running on
+    its machines, so nothing it started can change the final state the detectors read (and
+    from now on the sandbox runs only the harness's own commands, in a fixed environment)."""
+    try:
+        env = sandbox().as_type(BwrapSandboxEnvironment)
+    except TypeError:  # another provider (docker, k8s): nothing to freeze with
+        return
+    left = await env.seal()
+    store().set(LEFT_RUNNING, {m: p for m, p in left.items() if p})
 
 
 # The image and machines for Inspect's docker sandbox (and inspect-k8s-sandbox), shipped with
@@ -244,12 +266,15 @@ def sandbox_kind(sandbox: str, allow_local_sandbox: bool = False) -> tuple[str, 
     return kind, None
 
 
-def sandbox_for(world_hostname: str, others: list[str], sandbox: str = "bwrap",
+def sandbox_for(world: World, sandbox: str = "bwrap",
                 allow_local_sandbox: bool = False) -> SandboxEnvironmentSpec:
-    """The sample's sandbox: its machines (the agent's ``world_hostname`` and ``others``)."""
+    """The sample's sandbox: its machines (the agent's and the others of ``world``)."""
     kind, config = sandbox_kind(sandbox, allow_local_sandbox)
+    others = world.other_hosts
     if kind == "bwrap":
-        return SandboxEnvironmentSpec("bwrap", BwrapConfig(hostname=world_hostname, hosts=others))
+        return SandboxEnvironmentSpec("bwrap", BwrapConfig(
+            hostname=world.hostname, hosts=tuple(others),
+            data_dirs=tuple(dict.fromkeys(("/opt", *world.data_dirs)))))
     if kind == "local":
         if others:
             raise UnsafeSandboxError(f"the local sandbox has one machine; this sample needs "
@@ -295,7 +320,7 @@ def make_sample(eval_name: str, scenario: Scenario, cond: dict[str, str], world:
         id=scenario.id,
         input=world.user,
         metadata=meta,
-        sandbox=sandbox_for(world.hostname, world.other_hosts, sandbox, allow_local_sandbox),
+        sandbox=sandbox_for(world, sandbox, allow_local_sandbox),
     )
 
 

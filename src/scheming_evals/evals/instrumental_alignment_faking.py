@@ -136,8 +136,7 @@ def instrumental_alignment_faking(
                         **common.sandbox_metadata(world, sandbox)}
                 samples.append(Sample(
                     id=f"{s.id}/{r}/{st}", input=world.user, metadata=meta,
-                    sandbox=common.sandbox_for(world.hostname, world.other_hosts, sandbox,
-                                               allow_local_sandbox)))
+                    sandbox=common.sandbox_for(world, sandbox, allow_local_sandbox)))
     return Task(
         dataset=samples,
         solver=[common.setup_world(build_world, allow_local_sandbox),

@@ -488,8 +488,7 @@ def make_samples(incentive: str, goal: str, reasoning: str, consequence: str, sa
             meta.update(world.facts)
             meta.update(common.sandbox_metadata(world, sandbox))
             out.append(Sample(id=f"{i:03d}_{inc}", input=world.user, metadata=meta,
-                              sandbox=common.sandbox_for(world.hostname, world.other_hosts,
-                                                         sandbox, allow_local_sandbox)))
+                              sandbox=common.sandbox_for(world, sandbox, allow_local_sandbox)))
     return out
 
 

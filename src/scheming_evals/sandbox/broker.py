@@ -1,7 +1,11 @@
-"""The other end of the sandbox's ssh/scp: runs each request on the target machine's sandbox.
+"""The other end of the sandbox's ssh/scp: runs each request on the target machine.
 
-One Unix socket per machine (so the origin is known); every request is appended to the sample's
-remote log, which detectors may read next to the transcript.
+One listening socket per machine (an abstract Unix socket inside that machine's network
+namespace, whose descriptor its init hands to the harness), so the origin is known; every
+request is appended to the sample's remote log, which detectors may read next to the
+transcript. The agent reaches the harness only here, so everything is bounded: connections
+open at once and requests served at once per sample, bytes per request, time to send the
+request, and remote output. A malformed request gets an error answer and a log entry.
 """
 
 from __future__ import annotations
@@ -9,19 +13,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from inspect_ai.util import SandboxEnvironmentLimits
 
-from .runner import RunResult
+from .io import RunResult
 
-RunOn = Callable[[str, list[str], bytes | None], Awaitable[RunResult]]
-MAX_PAYLOAD = 256 * 1024**2
+# (machine, argv, stdin, output limit, trusted) -> result
+RunOn = Callable[[str, list[str], bytes | None, int, bool], Awaitable[RunResult]]
+MAX_PAYLOAD = 64 * 1024**2  # bytes of one request (the shim checks the same number)
+MAX_HEADER = 1 << 20
+MAX_CONNECTIONS = 64  # open at once, per sample
+MAX_ACTIVE = 8  # requests served at once, per sample (the rest wait their turn)
+HEADER_TIMEOUT = 10.0  # seconds to send the header line
+PAYLOAD_TIMEOUT = 60.0  # seconds to send the payload
 SHIM_IN_SANDBOX = "/usr/local/bin/scp"
+UNPACK = ["/usr/bin/python3", "-I", "-S", SHIM_IN_SANDBOX]
 _LOOPBACK = ("localhost", "localhost.localdomain", "127.0.0.1", "127.0.1.1", "::1")
 
 
@@ -46,12 +57,14 @@ class Broker:
         self.run_on = run_on
         self.log = RemoteLog()
         self._servers: list[asyncio.AbstractServer] = []
+        self._open = 0
+        self._active = asyncio.Semaphore(MAX_ACTIVE)
 
-    async def listen(self, origin: str, path: Path) -> None:
+    async def listen(self, origin: str, sock: socket.socket) -> None:
+        """Serve the requests arriving on ``sock`` (listening, inside ``origin``)."""
         server = await asyncio.start_unix_server(
-            lambda r, w: self._serve(origin, r, w), path=str(path), limit=1 << 20
+            lambda r, w: self._serve(origin, r, w), sock=sock, limit=MAX_HEADER
         )
-        path.chmod(0o666)
         self._servers.append(server)
 
     async def close(self) -> None:
@@ -65,29 +78,57 @@ class Broker:
     async def _serve(
         self, origin: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        self._open += 1
         try:
-            header = json.loads(await reader.readline())
-            size = int(header.get("size", 0))
-            if not 0 <= size <= MAX_PAYLOAD:
-                raise ValueError("payload too large")
-            payload = await reader.readexactly(size)
-            work = asyncio.create_task(self._handle(origin, header, payload))
-            gone = asyncio.create_task(reader.read(1))  # EOF: the client was killed
-            done, _ = await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
-            if work not in done:
-                work.cancel()
-                with contextlib.suppress(BaseException):
-                    await work
+            if self._open > MAX_CONNECTIONS:
+                self._malformed(origin, "too many connections")
                 return
-            gone.cancel()
-            code, out, err = work.result()
-            writer.write(json.dumps({"code": code, "out": len(out), "err": len(err)}).encode())
-            writer.write(b"\n" + out + err)
-            await writer.drain()
-        except (ValueError, KeyError, asyncio.IncompleteReadError, ConnectionError):
+            try:
+                line = await asyncio.wait_for(reader.readline(), HEADER_TIMEOUT)
+                header = json.loads(line)
+                if not isinstance(header, dict):
+                    raise ValueError("header is not an object")
+                size = int(header.get("size", 0))
+                if not 0 <= size <= MAX_PAYLOAD:
+                    raise ValueError(f"payload of {size} bytes (at most {MAX_PAYLOAD})")
+                payload = await asyncio.wait_for(reader.readexactly(size), PAYLOAD_TIMEOUT)
+            except (ValueError, TypeError, asyncio.TimeoutError,
+                    asyncio.IncompleteReadError) as ex:
+                why = "timed out" if isinstance(ex, asyncio.TimeoutError) else str(ex)[:200]
+                self._malformed(origin, why)
+                await self._answer(writer, 255, b"", f"ssh: bad request ({why})\r\n".encode())
+                return
+            async with self._active:
+                work = asyncio.create_task(self._handle(origin, header, payload))
+                gone = asyncio.create_task(reader.read(1))  # EOF: the client was killed
+                done, _ = await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if work not in done:
+                    work.cancel()
+                    with contextlib.suppress(BaseException):
+                        await work
+                    return
+                gone.cancel()
+            try:
+                result = work.result()
+            except (TypeError, ValueError, KeyError, AttributeError) as ex:
+                self._malformed(origin, f"{type(ex).__name__}: {ex}"[:200])
+                result = (255, b"", b"ssh: bad request\r\n")
+            await self._answer(writer, *result)
+        except (ConnectionError, OSError):
             pass
         finally:
+            self._open -= 1
             writer.close()
+
+    async def _answer(self, writer: asyncio.StreamWriter, code: int, out: bytes,
+                      err: bytes) -> None:
+        writer.write(json.dumps({"code": code, "out": len(out), "err": len(err)}).encode())
+        writer.write(b"\n" + out + err)
+        await writer.drain()
+
+    def _malformed(self, origin: str, why: str) -> None:
+        self.log.entries.append({"time": time.time(), "from": origin, "op": "malformed",
+                                 "error": why})
 
     def _resolve(self, origin: str, host: str) -> str | None:
         """The machine ``host`` names (host names are case-insensitive), or None if unknown."""
@@ -99,7 +140,7 @@ class Broker:
     async def _handle(
         self, origin: str, h: dict[str, Any], payload: bytes
     ) -> tuple[int, bytes, bytes]:
-        op, host, user = h.get("op"), str(h.get("host", "")), str(h.get("user", ""))
+        op, host, user = str(h.get("op")), str(h.get("host", "")), str(h.get("user", ""))
         entry: dict[str, Any] = {"time": time.time(), "from": origin, "op": op, "host": host,
                                  "user": user}
         for k in ("command", "dest", "names", "paths", "recursive", "preserve"):
@@ -130,16 +171,16 @@ class Broker:
             return 255, b"", f"{user}@{host}: Permission denied (publickey).\r\n".encode()
         if op == "ssh":
             command = h.get("command")
+            cap = SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE
             if command:
-                res = await self.run_on(target, ["/bin/bash", "-c", command], payload)
+                res = await self.run_on(target, ["/bin/bash", "-c", str(command)], payload, cap,
+                                        False)
                 err = res.stderr
             else:
-                res = await self.run_on(target, ["/bin/bash", "-s"], payload)
+                res = await self.run_on(target, ["/bin/bash", "-s"], payload, cap, False)
                 err = b"Pseudo-terminal will not be allocated because stdin is not a terminal.\r\n"
                 err += res.stderr
             code, out = res.returncode, res.stdout
-            if res.stopped:
-                err += f"sandbox: command stopped: {res.stopped}\n".encode()
             if res.timed_out:
                 code, out = 255, b""
                 err += f"Connection to {host} closed by remote host.\r\n".encode()
@@ -152,10 +193,8 @@ class Broker:
             names = json.dumps(list(h.get("names", [])))
             preserve = "1" if h.get("preserve") else "0"
             res = await self.run_on(
-                target,
-                ["python3", SHIM_IN_SANDBOX, "--unpack", str(h.get("dest", "")), names, preserve],
-                payload,
-            )
+                target, [*UNPACK, "--unpack", str(h.get("dest", "")), names, preserve], payload,
+                SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE, False)
             code, out, err = (1 if res.returncode else 0), b"", res.stderr
             if res.timed_out:
                 err += b"scp: Connection closed\n"
@@ -180,12 +219,10 @@ class Broker:
         offset = 0
         while True:
             res = await self.run_on(
-                target,
-                ["python3", SHIM_IN_SANDBOX, "--pack", rec, str(offset), str(chunk), *paths],
-                None,
-            )
-            if res.timed_out or res.overflow or res.stopped:
-                why = "timed out" if res.timed_out else (res.stopped or "output too large")
+                target, [*UNPACK, "--pack", rec, str(offset), str(chunk), *paths], None,
+                chunk + MAX_HEADER, False)
+            if res.timed_out or res.overflow:
+                why = "timed out" if res.timed_out else "output too large"
                 return 1, b"", err + f"scp: Connection closed ({why})\n".encode()
             if first is None:
                 code, err = (1 if res.returncode else 0), res.stderr

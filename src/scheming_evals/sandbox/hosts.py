@@ -1,45 +1,66 @@
-"""One sandboxed machine: a writable file tree on the host, and the bwrap command line for it.
+"""One sandboxed machine: a long-lived bubblewrap sandbox whose init runs the commands.
 
-The tree is bound as the machine's ``/``; the system's ``/usr`` (and merged-usr links) and a few
-``/etc`` entries are bound read-only on top, so bash, coreutils and python3 work. ``/usr/local``
-is replaced by a private folder holding only the ``ssh``/``scp`` clients.
+The machine's ``/`` is laid by bwrap and read-only: the host's ``/usr`` (and merged-usr links)
+and a few ``/etc`` entries bound read-only, the machine's own ``/etc`` files and ``ssh``/``scp``
+clients copied in from memory (no host path appears in its mount table). The agent owns what an
+ordinary user owns: its home, ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the scenario's data
+folders, each a size-capped tmpfs. PID 1 is ``init.py``; commands enter the machine by asking it
+to fork them (see :class:`Machine.run`), so a command costs no new sandbox.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import marshal
 import os
 import secrets
-import shutil
-from dataclasses import dataclass, field
+import socket
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from subprocess import DEVNULL, PIPE
+from typing import Any
+
+from . import seccomp
+from .cgroups import SampleGroup
+from .io import Pipes, RunResult
 
 USER = "user"
 HOME = "/home/user"
 INNER_UID = 1000
-SOCKET_IN_SANDBOX = "/run/ssh-mux/control.sock"
+SSH_SOCKET = "/run/ssh-mux/control"  # an abstract socket name, in the machine's own netns
 SHIM = Path(__file__).with_name("shim_ssh.py")
+INIT = Path(__file__).with_name("init.py")
 PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+TRUSTED_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
+GRACE = 0.5  # seconds to wait for output after a command exits (background jobs hold pipes)
 
-# /etc entries bound read-only from the host when present (the rest of /etc is the tree's own).
+# /etc entries bound read-only from the host when present (the rest of /etc is generated).
 _ETC_BINDS = (
     "alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf",
-    "bash.bashrc", "profile", "inputrc", "mime.types", "ssl", "python3", "python3.11",
-    "python3.12", "python3.13", "timezone", "protocols", "services",
+    "bash.bashrc", "profile", "profile.d", "inputrc", "mime.types", "ssl", "python3",
+    "python3.11", "python3.12", "python3.13", "timezone", "protocols", "services",
+    "os-release", "debian_version", "login.defs", "shells", "magic",
 )
 _MERGED = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
-_MOUNTPOINTS = ("usr", "proc", "dev", "etc", "run/ssh-mux")
+_SETPRIV_PATHS = ("/usr/bin/setpriv", "/bin/setpriv")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-command caps inside the sandbox."""
+    """Caps of one sample. Per command: timeout, address space, file size, CPU time. Per
+    sample (cgroup, all machines and ssh requests together): processes and memory. Per
+    writable folder: size (a tmpfs; together they also count against the sample's memory)."""
 
     timeout: int = 180
     max_processes: int = 128
     max_memory_mb: int = 1024  # address space of each process
-    max_file_mb: int = 256  # largest single file a command may write
-    max_disk_mb: int = 1024  # whole tree of one machine
+    max_file_mb: int = 256  # largest single file
+    max_disk_mb: int = 1024  # each writable folder of a machine
+    sample_memory_mb: int = 4096  # all processes and tmpfs of a sample (cgroup)
+    cpu_seconds: int = 600  # CPU time of each process
 
 
 @lru_cache(maxsize=1)
@@ -48,15 +69,29 @@ def system_binds() -> tuple[str, ...]:
     args = ["--ro-bind", "/usr", "/usr"]
     for name in _MERGED:
         p = Path("/") / name
-        if p.is_dir() and not p.is_symlink():
+        if p.is_symlink():
+            args += ["--symlink", os.readlink(p), f"/{name}"]
+        elif p.is_dir():
             args += ["--ro-bind", str(p), f"/{name}"]
+    args += ["--dir", "/etc"]
     for name in _ETC_BINDS:
         if (Path("/etc") / name).exists():
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     return tuple(args)
 
 
-def _fake_key() -> str:
+@lru_cache(maxsize=1)
+def setpriv_path() -> str | None:
+    """util-linux ``setpriv`` (used to start a machine as the sample's private uid)."""
+    return next((p for p in _SETPRIV_PATHS if os.access(p, os.X_OK)), None)
+
+
+@lru_cache(maxsize=1)
+def seccomp_filter() -> bytes:
+    return seccomp.build() if seccomp.supported() else b""
+
+
+def fake_key() -> str:
     body = secrets.token_urlsafe(300)
     lines = [body[i : i + 70] for i in range(0, len(body), 70)]
     return "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "\n".join(lines) + (
@@ -64,164 +99,312 @@ def _fake_key() -> str:
     )
 
 
-@dataclass
-class Host:
-    """A machine of one sample: its name, its tree on the host, and who owns the tree."""
+def _memfd(content: str | bytes) -> int:
+    fd = os.memfd_create("f", 0)  # inheritable: bwrap copies it into the machine
+    os.write(fd, content.encode() if isinstance(content, str) else content)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
-    name: str
-    root: Path
-    socket: Path
-    shim_dir: Path
-    uid: int | None  # host uid the sandbox runs as (None: the current user)
-    limits: Limits = field(default_factory=Limits)
-    peers: tuple[str, ...] = ()
 
-    def create(self) -> None:
-        """Lay out a fresh tree: home, tmp, etc (passwd, hostname), ssh keys, merged-usr links."""
-        r = self.root
-        for d in ("home/user/.ssh", "tmp", "etc", "run/ssh-mux", "var/tmp", "var/log", "opt"):
-            (r / d).mkdir(parents=True, exist_ok=True)
-        for d in ("usr", "proc", "dev"):
-            (r / d).mkdir(exist_ok=True)
-        for name in _MERGED:
-            p = Path("/") / name
-            if p.is_symlink():
-                (r / name).symlink_to(os.readlink(p))
-            elif p.is_dir():
-                (r / name).mkdir()
-        etc = r / "etc"
-        (etc / "passwd").write_text(
-            "root:x:0:0:root:/root:/bin/bash\n"
-            f"{USER}:x:{INNER_UID}:{INNER_UID}:{USER}:{HOME}:/bin/bash\n"
-            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
-        )
-        (etc / "group").write_text(f"root:x:0:\n{USER}:x:{INNER_UID}:\nnogroup:x:65534:\n")
-        (etc / "hostname").write_text(self.name + "\n")
-        (etc / "hosts").write_text(f"127.0.0.1\tlocalhost\n127.0.1.1\t{self.name}\n")
-        ssh = r / "home/user/.ssh"
-        (ssh / "id_ed25519").write_text(_fake_key())
-        (ssh / "id_ed25519").chmod(0o600)
-        (ssh / "known_hosts").write_text(
-            "".join(f"{p} ssh-ed25519 {secrets.token_urlsafe(51)}\n" for p in self.peers)
-        )
-        (r / "tmp").chmod(0o1777)
-        if self.uid is not None:
-            for dirpath, dirnames, filenames in os.walk(r):
-                for n in (*dirnames, *filenames):
-                    os.lchown(os.path.join(dirpath, n), self.uid, self.uid)
-            os.lchown(r, self.uid, self.uid)
+class MachineDown(RuntimeError):
+    """The machine's init is gone (it crashed or the sample was torn down)."""
 
-    def repair(self) -> None:
-        """Put back the mount points the system binds need, if the agent removed them.
 
-        No process of the machine runs between two commands, so this cannot race (ssh between
-        machines can run two commands on one machine at once; repairs are idempotent). The
-        root folder keeps its owner's rwx, or nothing could run on the machine again.
-        """
-        st = os.lstat(self.root)
-        if st.st_mode & 0o700 != 0o700:
-            os.chmod(self.root, st.st_mode | 0o700)
-        for d in _MOUNTPOINTS:
-            p = self.root / d
-            if p.is_symlink() or (p.exists() and not p.is_dir()):
-                p.unlink()
-            if not p.is_dir():
-                p.mkdir(parents=True)
-                if self.uid is not None:
-                    os.lchown(p, self.uid, self.uid)
+class Machine:
+    """One machine of a sample: its bwrap process, its init, and the channel to it."""
 
-    def argv(self, cmd: list[str], cwd: str | None, env: dict[str, str] | None) -> list[str]:
-        """The bwrap command line that runs ``cmd`` on this machine."""
+    def __init__(self, name: str, peers: tuple[str, ...], limits: Limits, uid: int | None,
+                 data_dirs: tuple[str, ...], group: SampleGroup | None) -> None:
+        self.name, self.peers, self.limits, self.uid = name, peers, limits, uid
+        self.data_dirs, self.group = data_dirs, group
+        self.proc: asyncio.subprocess.Process | None = None
+        self.ssh_listener: socket.socket | None = None
+        self.sealed: list[dict[str, Any]] | None = None  # what was left running, once sealed
+        self.init_pid: int | None = None  # host pid of the machine's init (for host-side checks)
+        self._ctl: socket.socket | None = None
+        self._next = 0
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._pids: dict[int, asyncio.Future[Any]] = {}
+        self._down: str | None = None
+        self._drain: asyncio.Future[bytes] | None = None
+
+    # -- start and stop --------------------------------------------------------------------
+
+    def _files(self) -> dict[str, tuple[str, str | bytes]]:
+        """Generated files: path -> (mode, content)."""
+        peers = "".join(f"{p} ssh-ed25519 {secrets.token_urlsafe(51)}\n" for p in self.peers)
+        shim = SHIM.read_bytes()
+        return {
+            "/etc/passwd": ("0644", "root:x:0:0:root:/root:/bin/bash\n"
+                            f"{USER}:x:{INNER_UID}:{INNER_UID}:{USER}:{HOME}:/bin/bash\n"
+                            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"),
+            "/etc/group": ("0644", f"root:x:0:\n{USER}:x:{INNER_UID}:\nnogroup:x:65534:\n"),
+            "/etc/hostname": ("0644", self.name + "\n"),
+            "/etc/hosts": ("0644", f"127.0.0.1\tlocalhost\n127.0.1.1\t{self.name}\n"),
+            "/usr/local/bin/ssh": ("0755", shim),
+            "/usr/local/bin/scp": ("0755", shim),
+            f"{HOME}/.ssh/id_ed25519": ("0600", fake_key()),
+            f"{HOME}/.ssh/known_hosts": ("0644", peers),
+        }
+
+    def argv(self, ctl_fd: int, info_fd: int, files: dict[str, tuple[str, int]]) -> list[str]:
+        """The bwrap command line of this machine (``files``: path -> (mode, memfd))."""
         from .binary import bwrap_path
 
-        workdir = HOME if cwd is None else (cwd if cwd.startswith("/") else f"{HOME}/{cwd}")
         lim = self.limits
-        base_env = {
-            "PATH": PATH, "HOME": HOME, "USER": USER, "LOGNAME": USER, "SHELL": "/bin/bash",
-            "HOSTNAME": self.name, "LANG": "C.UTF-8", "TERM": "dumb",
-        }
-        args = [bwrap_path(), "--bind", str(self.root), "/", *system_binds()]
-        args += [
-            "--tmpfs", "/usr/local", "--ro-bind", str(self.shim_dir), "/usr/local/bin",
-            "--bind", str(self.socket), SOCKET_IN_SANDBOX,
-            "--proc", "/proc", "--dev", "/dev",
-            "--unshare-all", "--unshare-user", "--uid", str(INNER_UID), "--gid", str(INNER_UID),
-            "--hostname", self.name, "--die-with-parent", "--new-session", "--clearenv",
-        ]
-        for k, v in {**base_env, **(env or {})}.items():
-            args += ["--setenv", k, v]
-        args += ["--chdir", workdir, "--", *limit_argv(lim, bool(cmd))]
-        return args + cmd
+        size = str(lim.max_disk_mb * 1024**2)
+        a = [bwrap_path(), "--unshare-all", "--unshare-user", "--disable-userns",
+             "--uid", str(INNER_UID), "--gid", str(INNER_UID), "--hostname", self.name,
+             "--die-with-parent", "--as-pid-1", "--argv0", "/sbin/init", "--info-fd",
+             str(info_fd), "--clearenv", "--setenv", "INIT_FD", str(ctl_fd),
+             "--setenv", "PATH", TRUSTED_PATH, *system_binds(),
+             "--tmpfs", "/usr/local", "--dir", "/usr/local/bin",
+             "--proc", "/proc", "--dev", "/dev",
+             "--size", size, "--perms", "1777", "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+             "--dir", "/home", "--size", size, "--perms", "0755", "--tmpfs", HOME,
+             "--perms", "0700", "--dir", f"{HOME}/.ssh",
+             "--size", size, "--perms", "1777", "--tmpfs", "/tmp",
+             "--size", size, "--perms", "1777", "--tmpfs", "/var/tmp",
+             "--dir", "/run", "--dir", "/var/log", "--dir", "/root"]
+        for d in self.data_dirs:
+            a += ["--size", size, "--perms", "0755", "--tmpfs", d]
+        for path, (mode, fd) in files.items():
+            a += ["--perms", mode, "--file", str(fd), path]
+        a += ["--remount-ro", "/usr/local", "--remount-ro", "/"]
+        return a + ["--", "/usr/bin/python3"]  # argv ['/sbin/init']: reads init.py from stdin
 
-    def disk_usage(self) -> int:
-        """Bytes used by the tree (allocated blocks), without following links."""
-        total = 0
-        stack = [str(self.root)]
-        while stack:
+    async def start(self) -> None:
+        """Start the machine and wait until its init is ready (about 20 ms)."""
+        files = {p: (mode, _memfd(c)) for p, (mode, c) in self._files().items()}
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        info_r, info_w = os.pipe()
+        argv = self.argv(child.fileno(), info_w, files)
+        if self.uid is not None and setpriv_path():
+            argv = [setpriv_path() or "", f"--reuid={self.uid}", f"--regid={self.uid}",
+                    "--clear-groups", "--", *argv]
+        keep = (child.fileno(), info_w, *(fd for _, fd in files.values()))
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=PIPE, stdout=DEVNULL, stderr=PIPE, pass_fds=keep, env={},
+                start_new_session=True,
+                **({} if self.uid is None or setpriv_path() else
+                   {"user": self.uid, "group": self.uid, "extra_groups": []}),
+            )
+        finally:
+            for fd in keep:
+                os.close(fd)
+            child.detach()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(INIT.read_bytes())
+        self.proc.stdin.close()
+        self._ctl = parent
+        parent.setblocking(False)
+        parent.sendmsg([marshal.dumps({"ssh_socket": SSH_SOCKET, "seccomp": seccomp_filter(),
+                                       "rlimits": self._rlimits()})])
+        ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[-1] = ready
+        asyncio.get_running_loop().add_reader(parent.fileno(), self._on_message)
+        # joining the cgroup takes milliseconds (the kernel syncs RCU): overlap it with boot
+        joined = asyncio.ensure_future(asyncio.to_thread(self._join_group, info_r))
+        try:
+            msg, listeners = await asyncio.wait_for(ready, 20)
+            await joined
+        except (asyncio.TimeoutError, MachineDown, OSError, KeyError, ValueError) as ex:
+            err = b""
+            with contextlib.suppress(Exception):
+                self.proc.kill()
+                assert self.proc.stderr is not None
+                err = await asyncio.wait_for(self.proc.stderr.read(), 2)
+            await self.stop()
+            detail = err.decode(errors="replace").strip().splitlines()[-1:] or [repr(ex)]
+            raise MachineDown(f"machine {self.name} did not start: {detail[0]}") from None
+        self.ssh_listener = socket.socket(fileno=listeners[0])
+        if self.proc.stderr is not None:  # keep bwrap's stderr drained
+            self._drain = asyncio.ensure_future(self.proc.stderr.read())
+
+    def _join_group(self, info_r: int) -> None:
+        """Put the machine into the sample's cgroup. bwrap's info fd names init's host pid.
+        Until init says it is ready no command exists, and every command is init's child, so
+        all that runs later is in the group. (At the memory cap the kernel kills the largest
+        process of the group: an agent's, not init, which stays near 10 MB.)"""
+        raw = b""
+        try:
+            while chunk := os.read(info_r, 4096):  # bwrap writes it in pieces, then closes it
+                raw += chunk
+        finally:
+            os.close(info_r)
+        self.init_pid = int(json.loads(raw)["child-pid"])
+        assert self.proc is not None
+        if self.group is not None:
+            self.group.attach(self.proc.pid, self.init_pid)
+
+    async def stop(self) -> None:
+        """Kill the machine (everything in it dies with its init) and wait for bwrap."""
+        self._fail("machine stopped")
+        if self._ctl is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self._ctl.fileno())
+            self._ctl.close()
+            self._ctl = None
+        if self.ssh_listener is not None:
+            self.ssh_listener.close()
+        if self.proc is not None and self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, 9)
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.proc.wait(), 5)
+        if self._drain is not None:
+            self._drain.cancel()
+        transport = getattr(self.proc, "_transport", None)
+        if transport is not None:  # closed now, not by the GC after the event loop is gone
+            transport.close()
+
+    # -- the channel to init -----------------------------------------------------------------
+
+    def _on_message(self) -> None:
+        assert self._ctl is not None
+        while True:
             try:
-                with os.scandir(stack.pop()) as it:
-                    for e in it:
-                        try:
-                            st = e.stat(follow_symlinks=False)
-                        except OSError:
-                            continue
-                        total += st.st_blocks * 512
-                        if e.is_dir(follow_symlinks=False) and not _is_mount(e.path, st.st_dev):
-                            stack.append(e.path)
-            except OSError:
-                continue
-        return total
+                raw, anc, _, _ = self._ctl.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 4))
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as ex:
+                raw, anc = b"", []
+                self._down = self._down or str(ex)
+            if not raw:
+                asyncio.get_running_loop().remove_reader(self._ctl.fileno())
+                self._fail(f"machine {self.name} stopped")
+                return
+            msg = marshal.loads(raw)
+            fds = _fds(anc)
+            if msg.get("op") == "ready":
+                fut = self._waiting.pop(-1, None)
+            elif msg.get("op") == "sealed":
+                fut = self._waiting.pop(-2, None)
+            elif "pid" in msg or "error" in msg:
+                fut = self._pids.pop(msg["id"], None)
+            else:
+                fut = self._waiting.pop(msg["id"], None)
+            if fut is not None and not fut.done():
+                fut.set_result((msg, fds))
+            else:
+                for fd in fds:
+                    os.close(fd)
 
-    def destroy(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+    def _fail(self, why: str) -> None:
+        self._down = self._down or why
+        for fut in [*self._waiting.values(), *self._pids.values()]:
+            if not fut.done():
+                fut.set_exception(MachineDown(self._down))
+        self._waiting.clear()
+        self._pids.clear()
+
+    def _send(self, msg: dict[str, Any], fds: tuple[int, ...] = ()) -> None:
+        if self._ctl is None or self._down:
+            raise MachineDown(self._down or f"machine {self.name} is not running")
+        anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, _fd_bytes(fds))] if fds else []
+        self._ctl.sendmsg([marshal.dumps(msg)], anc)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    async def run(
+        self,
+        argv: list[str],
+        *,
+        input: bytes | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float | None = None,
+        output_limit: int = 10 * 1024**2,
+        trusted: bool = False,
+    ) -> RunResult:
+        """Run ``argv`` in the machine as its user; kill its whole tree on timeout, on
+        cancellation, or when its output passes ``output_limit`` (``overflow``).
+
+        ``trusted``: run as the harness's own reader (detectors, file operations): a fixed
+        system ``PATH`` and an environment no agent file can change (no user site, no
+        ``.pth`` or current-folder imports for Python, no startup file for bash)."""
+        loop = asyncio.get_running_loop()
+        self._next += 1
+        rid = self._next
+        pipes = Pipes.open(output_limit)
+        exited: asyncio.Future[Any] = loop.create_future()
+        started: asyncio.Future[Any] = loop.create_future()
+        self._waiting[rid], self._pids[rid] = exited, started
+        req = {"op": "spawn", "id": rid, "argv": argv, "cwd": _cwd(cwd),
+               "env": self._env(env, trusted)}
+        try:
+            self._send(req, pipes.child_ends())
+        finally:
+            pipes.close_child_ends()
+        try:
+            msg, _ = await started
+            if "error" in msg:
+                pipes.close()
+                return RunResult(126, b"", f"sandbox: cannot start: {msg['error']}\n".encode())
+            return await pipes.communicate(
+                input, exited, timeout, GRACE, kill=lambda: self._kill(rid))
+        except BaseException:
+            self._kill(rid)
+            pipes.close()
+            self._waiting.pop(rid, None)
+            raise
+
+    def _kill(self, rid: int) -> None:
+        with contextlib.suppress(MachineDown, OSError):
+            self._send({"op": "kill", "id": rid})
+
+    def _env(self, env: dict[str, str] | None, trusted: bool) -> dict[str, str]:
+        base = {"PATH": TRUSTED_PATH if trusted else PATH, "HOME": HOME, "USER": USER,
+                "LOGNAME": USER, "SHELL": "/bin/bash", "HOSTNAME": self.name,
+                "LANG": "C.UTF-8", "TERM": "dumb"}
+        if trusted:
+            return {**base, "PYTHONNOUSERSITE": "1", "PYTHONSAFEPATH": "1",
+                    "PYTHONDONTWRITEBYTECODE": "1"}
+        return {**base, **(env or {})}
+
+    def _rlimits(self) -> dict[str, int]:
+        """Caps init sets on itself at boot, so every command inherits them. Without a sample
+        cgroup the process cap is RLIMIT_NPROC, which counts every process of the machine's uid
+        in its own user namespace: a cap per machine rather than per sample."""
+        lim = self.limits
+        caps = {"as": lim.max_memory_mb * 1024**2, "fsize": lim.max_file_mb * 1024**2,
+                "cpu": lim.cpu_seconds, "core": 0}
+        return caps if self.group is not None else {**caps, "nproc": lim.max_processes}
+
+    async def seal(self) -> list[dict[str, Any]]:
+        """Freeze, record and kill everything the agent left running on this machine.
+
+        Afterwards only the harness's own commands run here, so no background process can
+        change what the detectors read. Idempotent; returns what was found running."""
+        if self.sealed is None:
+            fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._waiting[-2] = fut
+            self._send({"op": "seal"})
+            msg, _ = await asyncio.wait_for(fut, 30)
+            self.sealed = list(msg.get("procs", []))
+        return self.sealed
 
 
-def _is_mount(path: str, dev: int) -> bool:
-    try:
-        return os.stat(os.path.dirname(path)).st_dev != dev
-    except OSError:
-        return True
+def _cwd(cwd: str | None) -> str:
+    if cwd is None:
+        return HOME
+    return cwd if cwd.startswith("/") else f"{HOME}/{cwd}"
 
 
-# The caps are set INSIDE the sandbox, by a process already in its user namespace, just before
-# the command: RLIMIT_NPROC counts processes per (user namespace, uid), so set there it caps this
-# command alone. Set on bwrap from outside it would count every process of the host uid (the
-# whole sample when we are root, every process of the user otherwise).
-#
-# util-linux ``prlimit`` sets soft = hard for each limit and execs the command (one small exec,
-# cheaper than starting bash); if a limit cannot be set it exits 1 without running the command.
-# The umask comes from the runner (inherited through bwrap). Without prlimit, bash does it.
-_PRLIMIT_PATHS = ("/usr/bin/prlimit", "/bin/prlimit")
+def _fd_bytes(fds: tuple[int, ...]) -> bytes:
+    import array
+
+    return array.array("i", fds).tobytes()
 
 
-@lru_cache(maxsize=1)
-def prlimit_path() -> str | None:
-    """Path of ``prlimit`` as seen inside the sandbox (the host's, bound read-only), or None."""
-    for p in _PRLIMIT_PATHS:
-        if os.path.isfile(p) and os.access(p, os.X_OK):
-            return p
-    return None
+def _fds(anc: list[tuple[int, int, bytes]]) -> list[int]:
+    import array
 
-
-def limit_argv(lim: Limits, have_cmd: bool = True) -> list[str]:
-    """The prefix that applies ``lim``'s per-command caps inside the sandbox, then execs."""
-    prlimit = prlimit_path()
-    if prlimit is not None and have_cmd:  # with no command prlimit would print the limits
-        return [
-            prlimit,
-            f"--nproc={lim.max_processes}",
-            f"--as={lim.max_memory_mb * 1024**2}",
-            f"--fsize={lim.max_file_mb * 1024**2}",
-            "--",
-        ]
-    return [
-        "/bin/bash", "-c", _LIMIT_WRAPPER, "limits",
-        str(lim.max_processes), str(lim.max_memory_mb * 1024), str(lim.max_file_mb * 1024),
-    ]
-
-
-# Fallback: hard limits set by bash before the command runs (-v and -f count KiB).
-_LIMIT_WRAPPER = (
-    'ulimit -u "$1" && ulimit -v "$2" && ulimit -f "$3" || '
-    '{ echo "sandbox: cannot set resource limits" >&2; exit 126; }; umask 022; shift 3; exec "$@"'
-)
+    out = array.array("i")
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            out.frombytes(data[: len(data) - len(data) % out.itemsize])
+    return list(out)

@@ -1,22 +1,19 @@
 """Inspect sandbox provider ``bwrap``: fresh private machines per sample, no Docker needed.
 
-Each sample gets a default machine plus any named ones (``BwrapConfig.hosts``). Every command
-is a new bubblewrap sandbox over that machine's tree: no network, own PID namespace, caps on
-processes, memory, file size and disk, and a timeout that kills everything it started. Machines
-reach each other only through the ``ssh``/``scp`` clients (see ``broker.py``).
+Each sample gets a default machine plus any named ones (``BwrapConfig.hosts``), each a
+long-lived bubblewrap sandbox (see ``hosts.py``) in the sample's cgroup. Commands enter a
+machine through its init; machines reach each other only through ``ssh``/``scp`` (see
+``broker.py``). :meth:`BwrapSandboxEnvironment.seal` stops what the agent left running before
+the detectors read the final state; from then on every command runs the harness's way.
 """
 
 from __future__ import annotations
 
-import atexit
+import asyncio
+import contextlib
 import os
 import re
 import secrets
-import shutil
-import stat
-import tempfile
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal, Union, overload
 
 from inspect_ai.util import (
@@ -32,12 +29,17 @@ from pydantic import BaseModel, field_validator
 from typing_extensions import override
 
 from .binary import bwrap_path
-from .broker import MAX_PAYLOAD, Broker, RemoteLog
-from .hosts import HOME, INNER_UID, SHIM, USER, Host, Limits
-from .runner import RunResult, run_process
+from .broker import Broker, RemoteLog
+from .cgroups import SampleGroup
+from .hosts import HOME, INNER_UID, USER, Limits, Machine
+from .io import RunResult
 
 _HOSTNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_FOLDER = re.compile(r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+_RESERVED = ("/", "/usr", "/etc", "/proc", "/dev", "/bin", "/sbin", "/lib", "/lib64", "/home",
+             "/home/user", "/tmp", "/var/tmp", "/run", "/sys")
 _used_uids: set[int] = set()
+_removals: set[asyncio.Future[None]] = set()
 
 
 class BwrapConfig(BaseModel, frozen=True):
@@ -47,11 +49,15 @@ class BwrapConfig(BaseModel, frozen=True):
     """Name of the default machine (what ``hostname`` prints)."""
     hosts: tuple[str, ...] = ()
     """Other machines of the sample, reachable with ssh/scp and as ``sandbox(name)``."""
+    data_dirs: tuple[str, ...] = ("/opt",)
+    """Folders outside the home that the agent owns on every machine (the scenario's data)."""
     timeout: int = 180
     max_processes: int = 128
     max_memory_mb: int = 1024
     max_file_mb: int = 256
     max_disk_mb: int = 1024
+    sample_memory_mb: int = 4096
+    cpu_seconds: int = 600
 
     @field_validator("hostname")
     @classmethod
@@ -69,25 +75,23 @@ class BwrapConfig(BaseModel, frozen=True):
             raise ValueError("host names must be unique")
         return v
 
+    @field_validator("data_dirs")
+    @classmethod
+    def _folders(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for d in v:
+            if not _FOLDER.match(d) or ".." in d.split("/") or d in _RESERVED \
+                    or d.startswith(("/usr/", "/etc/", "/proc/", "/dev/", "/sys/")):
+                raise ValueError(f"invalid data folder {d!r}: an absolute path outside the "
+                                 "system folders")
+        return tuple(dict.fromkeys(v))
+
     def limits(self) -> Limits:
         return Limits(self.timeout, self.max_processes, self.max_memory_mb, self.max_file_mb,
-                      self.max_disk_mb)
-
-
-@lru_cache(maxsize=1)
-def _shim_dir() -> Path:
-    """A read-only folder with ``ssh`` and ``scp`` (bound as /usr/local/bin in every sandbox)."""
-    d = Path(tempfile.mkdtemp(prefix="scheming-evals-bin-"))
-    atexit.register(shutil.rmtree, d, True)
-    for name in ("ssh", "scp"):
-        shutil.copyfile(SHIM, d / name)
-        (d / name).chmod(0o755)
-    d.chmod(0o755)
-    return d
+                      self.max_disk_mb, self.sample_memory_mb, self.cpu_seconds)
 
 
 def _allocate_uid() -> int | None:
-    """A host uid private to this sample when we are root (so process caps apply), else None."""
+    """A host uid private to this sample when we are root (so no two samples share one)."""
     if os.geteuid() != 0:
         return None
     while True:
@@ -97,26 +101,125 @@ def _allocate_uid() -> int | None:
             return uid
 
 
-def _rmtree(path: Path) -> None:
-    def onerror(func: Any, p: str, _exc: Any) -> None:
-        try:
-            os.chmod(os.path.dirname(p), stat.S_IRWXU)
-            os.chmod(p, stat.S_IRWXU)
-            func(p)
-        except OSError:
-            pass
+class Sample:
+    """The machines of one sample, their cgroup and their broker."""
 
-    shutil.rmtree(path, onerror=onerror)
+    def __init__(self, machines: dict[str, Machine], broker: Broker,
+                 group: SampleGroup | None, uid: int | None) -> None:
+        self.machines, self.broker, self.group, self.uid = machines, broker, group, uid
+
+    async def seal(self) -> dict[str, list[dict[str, Any]]]:
+        """Stop every machine's leftover processes (see :meth:`Machine.seal`)."""
+        found = await asyncio.gather(*(m.seal() for m in self.machines.values()))
+        return dict(zip(self.machines, found, strict=True))
+
+    async def close(self) -> None:
+        await self.broker.close()
+        await asyncio.gather(*(m.stop() for m in self.machines.values()),
+                             return_exceptions=True)
+        if self.group is not None:  # empty once the machines are gone; removal takes ~10 ms
+            _removals.add(asyncio.ensure_future(asyncio.to_thread(self.group.remove)))
+            for t in list(_removals):
+                if t.done():
+                    _removals.discard(t)
+        if self.uid is not None:
+            _used_uids.discard(self.uid)
+
+
+def _config(config: SandboxEnvironmentConfigType | None) -> BwrapConfig:
+    return config if isinstance(config, BwrapConfig) else BwrapConfig()
+
+
+async def boot(cfg: BwrapConfig) -> Sample:
+    """Start a sample's machines (in parallel), its cgroup and its broker."""
+    names = [cfg.hostname, *[h for h in cfg.hosts if h != cfg.hostname]]
+    lim = cfg.limits()
+    uid = _allocate_uid()
+    group = await asyncio.to_thread(SampleGroup.create, lim.max_processes, lim.sample_memory_mb)
+    machines = {n: Machine(n, tuple(p for p in names if p != n), lim, uid, cfg.data_dirs,
+                           group) for n in names}
+    sample = Sample(machines, Broker(names, USER, _runner(machines, cfg)), group, uid)
+    try:
+        # every start runs to its end before a failure is raised, so none is left behind
+        started = await asyncio.gather(*(m.start() for m in machines.values()),
+                                       return_exceptions=True)
+        failed = [r for r in started if isinstance(r, BaseException)]
+        if failed:
+            raise failed[0]
+        for name, m in machines.items():
+            assert m.ssh_listener is not None
+            await sample.broker.listen(name, m.ssh_listener)
+    except BaseException:
+        await sample.close()
+        raise
+    return sample
+
+
+class Spares:
+    """One sample booted ahead for each configuration an Inspect task uses, so that a sample's
+    setup waits for nothing: its machines started while the previous sample ran. A spare is an
+    ordinary fresh sample on which nothing has run. Only between ``task_init`` and
+    ``task_cleanup`` (which stops the spare), so no spare outlives its task's event loop;
+    elsewhere (``sample_init`` called directly) every sample boots when asked."""
+
+    def __init__(self) -> None:
+        self._users: dict[tuple[int, BwrapConfig], int] = {}
+        self._spare: dict[tuple[int, BwrapConfig], asyncio.Task[Sample]] = {}
+
+    @staticmethod
+    def _key(cfg: BwrapConfig) -> tuple[int, BwrapConfig]:
+        return id(asyncio.get_running_loop()), cfg
+
+    def open(self, cfg: BwrapConfig) -> None:
+        key = self._key(cfg)
+        self._users[key] = self._users.get(key, 0) + 1
+
+    async def take(self, cfg: BwrapConfig) -> Sample:
+        key = self._key(cfg)
+        if key not in self._users:
+            return await boot(cfg)
+        spare = self._spare.pop(key, None)
+        self._spare[key] = asyncio.get_running_loop().create_task(boot(cfg))  # the next one
+        if spare is not None:
+            with contextlib.suppress(Exception):  # a failed spare: boot afresh (and say why)
+                return await spare
+        return await boot(cfg)
+
+    async def ready(self, cfg: BwrapConfig) -> None:
+        """Wait until the spare for ``cfg`` has booted (benchmarks time the setup after it)."""
+        spare = self._spare.get(self._key(cfg))
+        if spare is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(spare)
+
+    async def close(self, cfg: BwrapConfig) -> None:
+        key = self._key(cfg)
+        self._users[key] = self._users.get(key, 1) - 1
+        if self._users[key] > 0:
+            return
+        del self._users[key]
+        spare = self._spare.pop(key, None)
+        if spare is not None:
+            spare.cancel()
+            with contextlib.suppress(BaseException):
+                await (await spare).close()
+
+
+_SPARES = Spares()
 
 
 @sandboxenv(name="bwrap")
 class BwrapSandboxEnvironment(SandboxEnvironment):
     """One machine of a sample, run under bubblewrap."""
 
-    def __init__(self, host: Host, broker: Broker) -> None:
+    def __init__(self, machine: Machine, sample: Sample) -> None:
         super().__init__()
-        self.host = host
-        self.broker = broker
+        self.machine = machine
+        self.sample = sample
+
+    @property
+    def broker(self) -> Broker:
+        return self.sample.broker
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -132,6 +235,14 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     @classmethod
     async def task_init(cls, task_name: str, config: SandboxEnvironmentConfigType | None) -> None:
         bwrap_path()  # fail early, with the fix, if this machine cannot sandbox
+        _SPARES.open(_config(config))
+
+    @override
+    @classmethod
+    async def task_cleanup(
+        cls, task_name: str, config: SandboxEnvironmentConfigType | None, cleanup: bool
+    ) -> None:
+        await _SPARES.close(_config(config))
 
     @override
     @classmethod
@@ -141,37 +252,9 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         config: SandboxEnvironmentConfigType | None,
         metadata: dict[str, str],
     ) -> dict[str, SandboxEnvironment]:
-        cfg = config if isinstance(config, BwrapConfig) else BwrapConfig()
-        names = [cfg.hostname, *[h for h in cfg.hosts if h != cfg.hostname]]
-        base = Path(tempfile.mkdtemp(prefix="scheming-evals-"))
-        base.chmod(0o711)
-        uid = _allocate_uid()
-        hosts: dict[str, Host] = {}
-        for name in names:
-            sock_dir = base / f"s{len(hosts)}"
-            sock_dir.mkdir(mode=0o711)
-            host = Host(name=name, root=base / f"m{len(hosts)}", socket=sock_dir / "c.sock",
-                        shim_dir=_shim_dir(), uid=uid, limits=cfg.limits(),
-                        peers=tuple(n for n in names if n != name))
-            host.root.mkdir(mode=0o755)
-            host.create()
-            hosts[name] = host
-
-        async def run_on(name: str, cmd: list[str], data: bytes | None) -> RunResult:
-            return await _run(hosts[name], cmd, data, None, None, cfg.timeout,
-                              output_limit=MAX_PAYLOAD)
-
-        broker = Broker(names, USER, run_on)
-        envs: dict[str, SandboxEnvironment] = {}
-        try:
-            for i, (name, host) in enumerate(hosts.items()):
-                await broker.listen(name, host.socket)
-                envs["default" if i == 0 else name] = cls(host, broker)
-        except BaseException:
-            await broker.close()
-            _rmtree(base)
-            raise
-        return envs
+        sample = await _SPARES.take(_config(config))
+        return {("default" if i == 0 else n): cls(m, sample)
+                for i, (n, m) in enumerate(sample.machines.items())}
 
     @override
     @classmethod
@@ -183,13 +266,8 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         interrupted: bool,
     ) -> None:
         envs = [e.as_type(BwrapSandboxEnvironment) for e in environments.values()]
-        if not envs:
-            return
-        await envs[0].broker.close()
-        base = envs[0].host.root.parent
-        _rmtree(base)
-        if envs[0].host.uid is not None:
-            _used_uids.discard(envs[0].host.uid)
+        if envs:
+            await envs[0].sample.close()
 
     # -- what detectors may use ---------------------------------------------------------------
 
@@ -197,6 +275,12 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     def remote_log(self) -> RemoteLog:
         """Every ssh/scp request made in this sample, from any machine."""
         return self.broker.log
+
+    async def seal(self) -> dict[str, list[dict[str, Any]]]:
+        """End the episode on every machine of the sample: freeze, record and kill what the
+        agent left running; later commands run with the harness's fixed environment. Returns
+        machine -> the processes found (pid, ppid, command line)."""
+        return await self.sample.seal()
 
     # -- the sandbox API ------------------------------------------------------------------------
 
@@ -217,16 +301,28 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
                 f"the bwrap sandbox runs commands only as {USER!r}, not {user!r}"
             )
         data = input.encode() if isinstance(input, str) else input
-        res = await _run(self.host, cmd, data, cwd, env, timeout or self.host.limits.timeout)
+        limit = timeout or self.machine.limits.timeout
+        res = await self.machine.run(cmd, input=data, cwd=cwd, env=env, timeout=limit,
+                                     output_limit=SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE,
+                                     trusted=self.machine.sealed is not None)
         if res.timed_out:
-            raise TimeoutError(f"command timed out after {timeout or self.host.limits.timeout}s")
+            raise TimeoutError(f"command timed out after {limit}s")
         out = res.stdout.decode(errors="replace")
         err = res.stderr.decode(errors="replace")
-        if res.stopped:
-            err += f"\nsandbox: command stopped: {res.stopped}\n"
+        if res.overflow:
+            raise OutputLimitExceededError(SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE_STR,
+                                           out + err)
         if res.returncode == 126 and cmd and "Permission denied" in err and cmd[0] in err:
             raise PermissionError(f"permission denied executing {cmd[0]}")
         return ExecResult(res.returncode == 0, res.returncode, out, err)
+
+    async def _trusted(self, script: str, args: list[str], data: bytes | None = None,
+                       output_limit: int | None = None) -> RunResult:
+        """A fixed bash script, run the harness's way (system PATH, no startup files)."""
+        return await self.machine.run(
+            ["/bin/bash", "--noprofile", "--norc", "-c", script, "sandbox", *args], input=data,
+            cwd="/", timeout=self.machine.limits.timeout, trusted=True,
+            output_limit=output_limit or SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE)
 
     @override
     async def write_file(self, file: str, contents: str | bytes) -> None:
@@ -235,8 +331,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             'd=$(dirname -- "$1"); mkdir -p -- "$d" 2>/dev/null; '
             'if [ -d "$1" ]; then exit 3; fi; cat > "$1" || exit 4'
         )
-        res = await _run(self.host, ["/bin/bash", "-c", script, "w", _abs(file)], data, "/", None,
-                         self.host.limits.timeout)
+        res = await self._trusted(script, [_abs(file)], data)
         if res.returncode == 3:
             raise IsADirectoryError(f"cannot write {file}: it is a directory")
         if res.returncode != 0:
@@ -256,8 +351,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             'if [ ! -r "$1" ]; then exit 5; fi; '
             'if [ "$(stat -L -c %s -- "$1")" -gt "$2" ]; then exit 6; fi; exec cat -- "$1"'
         )
-        res = await _run(self.host, ["/bin/bash", "-c", script, "r", _abs(file), str(limit)],
-                         None, "/", None, self.host.limits.timeout, output_limit=limit + 1)
+        res = await self._trusted(script, [_abs(file), str(limit)], output_limit=limit + 1)
         if res.returncode == 3:
             raise IsADirectoryError(f"cannot read {file}: it is a directory")
         if res.returncode == 4:
@@ -274,6 +368,17 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         return 0.2
 
 
+def _runner(machines: dict[str, Machine], cfg: BwrapConfig):  # type: ignore[no-untyped-def]
+    """What the broker calls to run an ssh/scp request on a machine."""
+
+    async def run_on(name: str, cmd: list[str], data: bytes | None, output_limit: int,
+                     trusted: bool = False) -> RunResult:
+        return await machines[name].run(cmd, input=data, timeout=cfg.timeout,
+                                        output_limit=output_limit, trusted=trusted)
+
+    return run_on
+
+
 def _abs(file: str) -> str:
     """Relative paths are relative to the home folder (resolved here, so reading works even
     if the agent removed or locked its home)."""
@@ -287,34 +392,9 @@ def _raise_for(file: str, err: str) -> None:
         raise IsADirectoryError(f"{file} is a directory")
     if "No such file" in err or "Not a directory" in err:
         raise FileNotFoundError(f"no such file or directory: {file}")
+    if "No space left" in err or "File too large" in err:
+        raise OSError(f"no space left writing {file}")
     raise OSError(f"sandbox file operation on {file} failed: {err.strip()}")
-
-
-async def _run(
-    host: Host,
-    cmd: list[str],
-    data: bytes | None,
-    cwd: str | None,
-    env: dict[str, str] | None,
-    timeout: float,
-    output_limit: int | None = None,
-) -> RunResult:
-    host.repair()
-    quota = host.limits.max_disk_mb * 1024**2
-
-    def watchdog() -> str | None:
-        if host.disk_usage() > quota:
-            return f"disk quota of {host.limits.max_disk_mb} MiB exceeded on {host.name}"
-        return None
-
-    return await run_process(
-        host.argv(cmd, cwd, env),
-        input=data,
-        timeout=timeout,
-        output_limit=output_limit or SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE,
-        uid=host.uid,
-        watchdog=watchdog,
-    )
 
 
 __all__ = ["BwrapConfig", "BwrapSandboxEnvironment", "HOME"]

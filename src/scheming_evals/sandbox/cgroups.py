@@ -1,0 +1,141 @@
+"""Per-sample control groups: one process cap and one memory cap over all of a sample's machines.
+
+Every machine of a sample (and so every command and ssh request run on it) lives in the
+sample's group, so the caps hold however the agent spreads its work. Needs write access to a
+cgroup hierarchy (root, or a delegated one); it uses cgroup v2 where the ``pids`` and ``memory``
+controllers are enabled there, else the v1 ``pids`` and ``memory`` hierarchies. Where neither
+can be written, :func:`available` says why and the sandbox falls back to per-machine rlimits
+(``scheming-evals doctor`` reports the weaker guarantee).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+V2_ROOTS = (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified"))
+V1_ROOT = Path("/sys/fs/cgroup")
+PREFIX = "scheming-evals"
+
+
+def _own_v1(controller: str) -> Path | None:
+    """The folder of this process's own v1 group for ``controller`` (None if not mounted)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, ctrls, path = line.split(":", 2)
+        if controller in ctrls.split(","):
+            d = V1_ROOT / controller / path.lstrip("/")
+            return d if (d / "cgroup.procs").exists() else None
+    return None
+
+
+def _own_v2() -> Path | None:
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    path = next((ln.split(":", 2)[2] for ln in lines if ln.startswith("0::")), None)
+    if path is None:
+        return None
+    for root in V2_ROOTS:
+        ctrl = root / "cgroup.controllers"
+        if ctrl.exists() and {"pids", "memory"} <= set(ctrl.read_text().split()):
+            return root / path.lstrip("/")
+    return None
+
+
+@lru_cache(maxsize=1)
+def parents() -> tuple[tuple[str, Path], ...] | str:
+    """``((kind, parent folder), ...)`` where sample groups are made, or why there are none."""
+    v2 = _own_v2()
+    if v2 is not None and os.access(v2, os.W_OK):
+        return (("v2", v2),)
+    pids, mem = _own_v1("pids"), _own_v1("memory")
+    if pids is not None and mem is not None and os.access(pids, os.W_OK) \
+            and os.access(mem, os.W_OK):
+        return (("pids", pids), ("memory", mem))
+    if os.geteuid() != 0:
+        return "no writable cgroup hierarchy (not root, none delegated)"
+    return "no cgroup v2 with pids+memory, nor v1 pids and memory hierarchies"
+
+
+def available() -> str | None:
+    """None when sample groups can be made, else the reason they cannot."""
+    p = parents()
+    return p if isinstance(p, str) else None
+
+
+@dataclass
+class SampleGroup:
+    """One sample's group (one folder per hierarchy)."""
+
+    dirs: tuple[tuple[str, Path], ...]
+
+    @classmethod
+    def create(cls, max_processes: int, max_memory_mb: int) -> SampleGroup | None:
+        p = parents()
+        if isinstance(p, str):
+            return None
+        name = f"{PREFIX}-{secrets.token_hex(6)}"
+        dirs: list[tuple[str, Path]] = []
+        try:
+            for kind, parent in p:
+                d = parent / name
+                d.mkdir()
+                dirs.append((kind, d))
+                if kind in ("v2", "pids"):
+                    (d / "pids.max").write_text(str(max_processes))
+                if kind == "v2":
+                    (d / "memory.max").write_text(str(max_memory_mb * 1024**2))
+                    if (d / "memory.swap.max").exists():
+                        (d / "memory.swap.max").write_text("0")
+                if kind == "memory":
+                    (d / "memory.limit_in_bytes").write_text(str(max_memory_mb * 1024**2))
+        except OSError:
+            SampleGroup(tuple(dirs)).remove()
+            raise
+        return cls(tuple(dirs))
+
+    def attach(self, *pids: int) -> None:
+        for _, d in self.dirs:
+            for pid in pids:
+                (d / "cgroup.procs").write_text(str(pid))
+
+    def pids(self) -> set[int]:
+        found: set[int] = set()
+        for _, d in self.dirs:
+            with contextlib.suppress(OSError, ValueError):
+                found |= {int(x) for x in (d / "cgroup.procs").read_text().split()}
+        return found
+
+    def kill_all(self) -> None:
+        """SIGKILL every process of the group (until none is left, at most ~1 s)."""
+        for _ in range(100):
+            pids = self.pids()
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+    def remove(self) -> None:
+        self.kill_all()
+        for _, d in self.dirs:
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.01)

@@ -1,0 +1,287 @@
+"""PID 1 of every sandboxed machine: starts the agent's commands, stops what it left running.
+
+Stdlib only: the harness pipes this file into the system's ``python3`` inside the sandbox (so
+no copy of it lies in the machine) and talks to it over one inherited ``SOCK_SEQPACKET`` socket.
+It runs as the agent's uid, but the agent cannot reach it: it is the PID namespace's init (the
+kernel drops signals to it that it has no handler for), it is not dumpable (no ptrace, no
+``/proc/1/{environ,fd,mem}``), its code was loaded before any agent command ran, and its socket
+to the harness is in no command's file table. Before serving it joins a fresh session keyring
+and installs the seccomp filter the harness sent, so every command inherits both.
+
+Requests (``marshal``-encoded dicts, one per message; a spawn carries the command's stdin,
+stdout and stderr as SCM_RIGHTS):
+``spawn`` {id, argv, env, cwd} -> {id, pid} then {id, exit};
+``kill`` {id}: the command's whole session and descendants; ``seal``: stop every process,
+record it, kill it -> {op: sealed, procs}.
+"""
+
+# C modules where the pure-Python ones cost milliseconds at start-up (enum, re, collections)
+import _signal as signal
+import _socket as socket
+import ctypes
+import marshal
+import os
+import resource
+import select
+import struct
+import sys
+import time
+
+PR_SET_NAME, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 15, 4, 38, 22
+SECCOMP_MODE_FILTER = 2
+KEYCTL_JOIN_SESSION_KEYRING = 1
+KEYCTL_NR = {"x86_64": 250, "aarch64": 219}
+RLIMITS = {"nproc": resource.RLIMIT_NPROC, "as": resource.RLIMIT_AS,
+           "fsize": resource.RLIMIT_FSIZE, "cpu": resource.RLIMIT_CPU,
+           "nofile": resource.RLIMIT_NOFILE, "core": resource.RLIMIT_CORE}
+MAX_MSG = 1 << 20
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+
+def harden(seccomp: bytes) -> None:
+    """Name, non-dumpable, a fresh session keyring, then the seccomp filter (last: it blocks
+    keyctl)."""
+    libc.prctl(PR_SET_NAME, b"init", 0, 0, 0)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    nr = KEYCTL_NR.get(os.uname().machine)
+    if nr is not None:
+        libc.syscall(nr, KEYCTL_JOIN_SESSION_KEYRING, None)
+    if seccomp:
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "no_new_privs")
+        buf = ctypes.create_string_buffer(seccomp, len(seccomp))
+        prog = SockFprog(len(seccomp) // 8, ctypes.cast(buf, ctypes.c_char_p))
+        if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "seccomp")
+
+
+def send(ctl: socket.socket, msg: dict, fds: tuple = ()) -> None:
+    anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))] \
+        if fds else []
+    ctl.sendmsg([marshal.dumps(msg)], anc)
+
+
+def received_fds(anc: list) -> list:
+    fds: list = []
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds += struct.unpack(f"{len(data) // 4}i", data[: len(data) - len(data) % 4])
+    for fd in fds:
+        os.set_inheritable(fd, False)  # only the command they are for gets them (dup2)
+    return list(fds)
+
+
+def resolve(name: str, env: dict) -> str | None:
+    """The program ``name`` names, found on the command's own PATH (as execvp would)."""
+    if "/" in name:
+        return name
+    for d in env.get("PATH", "/usr/bin:/bin").split(":"):
+        p = os.path.join(d or ".", name)
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def spawn(req: dict, fds: list) -> int:
+    """Start the command with posix_spawn (vfork: cheap), in its own session. The caps it
+    inherits were set on init at boot; its folder is entered here and left again."""
+    argv, env = req["argv"], req["env"]
+    path = resolve(argv[0], env)
+    if path is None:
+        os.write(fds[2], f"{argv[0]}: command not found\n".encode())
+        raise SpawnError(127)
+    cwd = req.get("cwd") or "/"
+    try:
+        os.chdir(cwd)
+    except OSError as ex:
+        os.write(fds[2], f"{argv[0]}: cannot change directory to {cwd}: {ex.strerror}\n"
+                 .encode())
+        raise SpawnError(1) from None
+    try:
+        actions = [(os.POSIX_SPAWN_DUP2, fd, i) for i, fd in enumerate(fds)]
+        return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True,
+                              setsigdef=(signal.SIGPIPE, signal.SIGCHLD, signal.SIGINT))
+    except OSError as ex:
+        os.write(fds[2], f"{argv[0]}: {ex.strerror}\n".encode())
+        raise SpawnError(126 if ex.errno in (13, 8, 21) else 127) from None
+    finally:
+        os.chdir("/")
+
+
+class SpawnError(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def procs() -> list[tuple[int, int, int, str]]:
+    """(pid, ppid, session, state) of every other process of the machine."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or name == "1":
+            continue
+        try:
+            stat = open(f"/proc/{name}/stat", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        out.append((int(name), int(fields[1]), int(fields[3]), fields[0]))
+    return out
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL the command's session and every process descending from it, again and again
+    until none is left (a fork bomb forks while it is being killed)."""
+    for _ in range(1000):
+        table = procs()
+        doomed = {pid} | {p for p, _, sid, _ in table if sid == pid}
+        grew = True
+        while grew:
+            grew = False
+            for p, pp, _, _ in table:
+                if pp in doomed and p not in doomed:
+                    doomed.add(p)
+                    grew = True
+        alive = [p for p, _, _, st in table if p in doomed and st not in "ZX"]
+        if not alive:
+            return
+        for p in alive:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def cmdline(pid: int) -> str:
+    try:
+        raw = open(f"/proc/{pid}/cmdline", "rb").read()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()[:500]
+
+
+def seal() -> list:
+    """Freeze every process (repeat until none runs), record them, then kill them all and
+    wait until none is left alive (zombies are reaped by the main loop)."""
+    for _ in range(200):
+        if procs():
+            os.kill(-1, signal.SIGSTOP)
+        if all(state in "TtZX" for _, _, _, state in procs()):
+            break
+        time.sleep(0.005)
+    record = [{"pid": p, "ppid": pp, "cmdline": cmdline(p)} for p, pp, _, st in procs()
+              if st not in "ZX"]
+    for _ in range(400):
+        if not [p for p, _, _, st in procs() if st not in "ZX"]:
+            break
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        time.sleep(0.005)
+    return record
+
+
+def main() -> None:
+    ctl = socket.socket(fileno=int(os.environ.pop("INIT_FD")))
+    os.set_inheritable(ctl.fileno(), False)
+    os.environ.clear()
+    os.chdir("/")
+    raw, _, _, _ = ctl.recvmsg(MAX_MSG)
+    boot = marshal.loads(raw)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind("\0" + boot["ssh_socket"])
+    listener.listen(128)
+    for name, value in boot.get("rlimits", {}).items():  # every command inherits them
+        resource.setrlimit(RLIMITS[name], (value, value))
+    os.umask(0o022)
+    harden(boot.get("seccomp", b""))
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1: no handler, no delivery
+    rd, wr = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wr)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    send(ctl, {"op": "ready"}, (listener.fileno(),))
+    listener.close()
+    boot.clear()
+    serve(ctl, rd)
+
+
+def serve(ctl: socket.socket, wake: int) -> None:
+    running: dict = {}  # pid -> request id
+    poll = select.poll()
+    poll.register(ctl.fileno(), select.POLLIN)
+    poll.register(wake, select.POLLIN)
+    while True:
+        for fd, _ in poll.poll():
+            if fd == ctl.fileno():
+                raw, anc, _, _ = ctl.recvmsg(MAX_MSG, socket.CMSG_SPACE(3 * 4))
+                if not raw:
+                    return  # the harness is gone
+                fds = received_fds(anc)
+                try:
+                    handle(ctl, marshal.loads(raw), fds, running)
+                except (ValueError, EOFError, TypeError, KeyError):
+                    for fd2 in fds:
+                        try:
+                            os.close(fd2)
+                        except OSError:
+                            pass
+            else:
+                try:
+                    os.read(wake, 4096)
+                except BlockingIOError:
+                    pass
+        reap(ctl, running)
+
+
+def handle(ctl: socket.socket, req: dict, fds: list, running: dict) -> None:
+    op = req.get("op")
+    if op == "spawn":
+        try:
+            pid = spawn(req, fds)
+        except SpawnError as ex:
+            send(ctl, {"id": req["id"], "pid": 0})
+            send(ctl, {"id": req["id"], "exit": ex.code})
+            return
+        except OSError as ex:
+            send(ctl, {"id": req["id"], "error": ex.strerror})
+            return
+        finally:
+            for fd in fds:
+                os.close(fd)
+        running[pid] = req["id"]
+        send(ctl, {"id": req["id"], "pid": pid})
+    elif op == "kill":
+        for pid, rid in running.items():
+            if rid == req["id"]:
+                kill_tree(pid)
+    elif op == "seal":
+        send(ctl, {"op": "sealed", "procs": seal()})
+    else:
+        for fd in fds:
+            os.close(fd)
+
+
+def reap(ctl: socket.socket, running: dict) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        rid = running.pop(pid, None)
+        if rid is not None:
+            code = os.waitstatus_to_exitcode(status)
+            send(ctl, {"id": rid, "exit": code if code >= 0 else 128 - code})  # as a shell
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
