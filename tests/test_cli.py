@@ -30,9 +30,23 @@ def test_list_shows_every_eval_and_condition() -> None:
 
 
 def test_doctor_runs_a_real_sandbox() -> None:
-    res = runner.invoke(app, ["doctor"])
+    res = runner.invoke(app, ["doctor"], env={"COLUMNS": "250"})
     assert res.exit_code == 0, res.output
     assert "ok" in res.output
+    # every guarantee is reported, held or weaker, with its mechanism or reason
+    from scheming_evals.sandbox.checks import guarantees
+
+    for what, held, how in guarantees():
+        assert f"{'ok' if held else 'weaker'}: {what}: {how}" in res.output
+
+
+def test_doctor_says_which_guarantee_is_weaker_without_cgroups(monkeypatch) -> None:
+    from scheming_evals.sandbox import cgroups
+    from scheming_evals.sandbox.checks import guarantees
+
+    monkeypatch.setattr(cgroups, "parents", lambda: "no writable cgroup hierarchy")
+    (what, held, how), *_ = guarantees()
+    assert not held and "no writable cgroup hierarchy" in how and "per machine" in how
 
 
 def test_unknown_eval_is_one_clear_line() -> None:

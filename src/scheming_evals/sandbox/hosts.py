@@ -17,6 +17,7 @@ import marshal
 import os
 import secrets
 import socket
+import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -117,7 +118,7 @@ class Machine:
                  data_dirs: tuple[str, ...], group: SampleGroup | None) -> None:
         self.name, self.peers, self.limits, self.uid = name, peers, limits, uid
         self.data_dirs, self.group = data_dirs, group
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.ssh_listener: socket.socket | None = None
         self.sealed: list[dict[str, Any]] | None = None  # what was left running, once sealed
         self.init_pid: int | None = None  # host pid of the machine's init (for host-side checks)
@@ -126,7 +127,6 @@ class Machine:
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._pids: dict[int, asyncio.Future[Any]] = {}
         self._down: str | None = None
-        self._drain: asyncio.Future[bytes] | None = None
 
     # -- start and stop --------------------------------------------------------------------
 
@@ -174,29 +174,39 @@ class Machine:
         return a + ["--", "/usr/bin/python3"]  # argv ['/sbin/init']: reads init.py from stdin
 
     async def start(self) -> None:
-        """Start the machine and wait until its init is ready (about 20 ms)."""
+        """Start the machine and wait until its init is ready."""
         files = {p: (mode, _memfd(c)) for p, (mode, c) in self._files().items()}
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         info_r, info_w = os.pipe()
+        errors = os.memfd_create("stderr", os.MFD_CLOEXEC)  # bwrap's set-up errors, if any
         argv = self.argv(child.fileno(), info_w, files)
         if self.uid is not None and setpriv_path():
             argv = [setpriv_path() or "", f"--reuid={self.uid}", f"--regid={self.uid}",
                     "--clear-groups", "--", *argv]
         keep = (child.fileno(), info_w, *(fd for _, fd in files.values()))
         try:
-            self.proc = await asyncio.create_subprocess_exec(
-                *argv, stdin=PIPE, stdout=DEVNULL, stderr=PIPE, pass_fds=keep, env={},
+            # a plain Popen, reaped by us in stop(): no asyncio child watcher (one thread per
+            # machine) racing other reapers
+            self.proc = subprocess.Popen(
+                argv, stdin=PIPE, stdout=DEVNULL, stderr=errors, pass_fds=keep, env={},
                 start_new_session=True,
                 **({} if self.uid is None or setpriv_path() else
                    {"user": self.uid, "group": self.uid, "extra_groups": []}),
             )
+        except OSError:
+            os.close(info_r)
+            os.close(errors)
+            parent.close()
+            raise
         finally:
             for fd in keep:
                 os.close(fd)
             child.detach()
         assert self.proc.stdin is not None
-        self.proc.stdin.write(INIT.read_bytes())
-        self.proc.stdin.close()
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.write(INIT.read_bytes())  # fits the pipe: never blocks
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.close()
         self._ctl = parent
         parent.setblocking(False)
         parent.sendmsg([marshal.dumps({"ssh_socket": SSH_SOCKET, "seccomp": seccomp_filter(),
@@ -210,17 +220,13 @@ class Machine:
             msg, listeners = await asyncio.wait_for(ready, 20)
             await joined
         except (asyncio.TimeoutError, MachineDown, OSError, KeyError, ValueError) as ex:
-            err = b""
-            with contextlib.suppress(Exception):
-                self.proc.kill()
-                assert self.proc.stderr is not None
-                err = await asyncio.wait_for(self.proc.stderr.read(), 2)
             await self.stop()
-            detail = err.decode(errors="replace").strip().splitlines()[-1:] or [repr(ex)]
+            err = os.pread(errors, 1 << 16, 0).decode(errors="replace")
+            detail = err.strip().splitlines()[-1:] or [repr(ex)]
             raise MachineDown(f"machine {self.name} did not start: {detail[0]}") from None
+        finally:
+            os.close(errors)
         self.ssh_listener = socket.socket(fileno=listeners[0])
-        if self.proc.stderr is not None:  # keep bwrap's stderr drained
-            self._drain = asyncio.ensure_future(self.proc.stderr.read())
 
     def _join_group(self, info_r: int) -> None:
         """Put the machine into the sample's cgroup. bwrap's info fd names init's host pid.
@@ -239,7 +245,7 @@ class Machine:
             self.group.attach(self.proc.pid, self.init_pid)
 
     async def stop(self) -> None:
-        """Kill the machine (everything in it dies with its init) and wait for bwrap."""
+        """Kill the machine (everything in it dies with its init) and reap bwrap."""
         self._fail("machine stopped")
         if self._ctl is not None:
             with contextlib.suppress(Exception):
@@ -248,18 +254,12 @@ class Machine:
             self._ctl = None
         if self.ssh_listener is not None:
             self.ssh_listener.close()
-        if self.proc is not None and self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, 9)
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.kill()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.proc.wait(), 5)
-        if self._drain is not None:
-            self._drain.cancel()
-        transport = getattr(self.proc, "_transport", None)
-        if transport is not None:  # closed now, not by the GC after the event loop is gone
-            transport.close()
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        for kill in (lambda: os.killpg(self.proc.pid, 9), self.proc.kill):  # type: ignore[union-attr]
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill()
+        await _reaped(self.proc)
 
     # -- the channel to init -----------------------------------------------------------------
 
@@ -386,6 +386,34 @@ class Machine:
             msg, _ = await asyncio.wait_for(fut, 30)
             self.sealed = list(msg.get("procs", []))
         return self.sealed
+
+
+async def _reaped(proc: subprocess.Popen[bytes], timeout: float = 5) -> None:
+    """Wait for ``proc`` to exit and reap it, without blocking the event loop (a pidfd tells
+    when it exits; without one, poll)."""
+    loop = asyncio.get_running_loop()
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (OSError, AttributeError):
+        fd = -1
+    try:
+        if fd >= 0:
+            gone: asyncio.Future[None] = loop.create_future()
+            loop.add_reader(fd, lambda: gone.done() or gone.set_result(None))
+            try:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(gone, timeout)
+            finally:
+                loop.remove_reader(fd)
+        else:
+            for _ in range(int(timeout / 0.005)):
+                if proc.poll() is not None:
+                    break
+                await asyncio.sleep(0.005)
+        proc.poll()
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _cwd(cwd: str | None) -> str:
