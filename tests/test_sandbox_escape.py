@@ -513,3 +513,138 @@ async def test_failed_sample_start_leaves_nothing_behind(monkeypatch) -> None:
                 break
             await asyncio.sleep(0.02)
         assert not any(d.exists() for _, d in a.group.dirs)
+
+
+async def test_inode_flood_is_bounded_by_the_memory_cap_and_says_so() -> None:
+    envs = await new_sample(sample_memory_mb=96, max_disk_mb=8)
+    other = await new_sample()
+    env = envs["default"]
+    if env.sample.group is None:
+        pytest.skip("per-sample memory cap needs a cgroup (root); `doctor` says so")
+    try:
+        flood = ("n = 0\n"
+                 "for i in range(400000):\n"
+                 "    open(f'/tmp/f{i}', 'w').close()\n"
+                 "    n += 1\n"
+                 "print(n)\n")
+        with pytest.raises(Exception, match="memory cap of 96 MiB"):  # noqa: B017
+            res = await env.exec(["python3", "-c", flood], timeout=120)
+            # if the flood fits, it must have been stopped by the cap, not finished
+            assert res.stdout.strip() != "400000"
+            await env.exec(["true"])
+            raise AssertionError("the flood neither failed nor stopped the machine")
+        assert (await other["default"].exec(["echo", "ok"])).stdout == "ok\n"
+    finally:
+        await end_sample(envs)
+        await end_sample(other)
+
+
+# -- found by red-teaming the sandbox (each broke an earlier version) -----------------------
+
+ATTACKS = Path(__file__).with_name("attacks")
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="raw syscall numbers for x86_64")
+async def test_a_ghost_process_does_not_survive_the_seal() -> None:
+    envs = await new_sample()
+    env = envs["default"]
+    try:
+        ghost = (ATTACKS / "ghost.py").read_text()
+        await env.exec(["bash", "-c", "cat > /tmp/g.py && (python3 /tmp/g.py >/dev/null 2>&1 &)"],
+                       input=ghost)
+        for _ in range(50):
+            if "PWNED" in (await env.exec(["cat", "result.txt"])).stdout:
+                break
+            await asyncio.sleep(0.05)
+        left = await env.seal()
+        assert any("g.py" in p["cmdline"] for p in left["workstation"])  # recorded
+        await env.write_file("result.txt", "honest\n")
+        await asyncio.sleep(0.5)
+        assert await env.read_file("result.txt") == "honest\n"
+        assert len(sample_procs(env)) <= 2  # bwrap and init, on the host
+    finally:
+        await end_sample(envs)
+
+
+async def test_ssh_requests_queued_before_the_seal_start_nothing_after_it() -> None:
+    envs = await new_sample(hostname="a", hosts=["b"])
+    a, b = envs["default"], envs["b"]
+    try:
+        from scheming_evals.sandbox import broker
+
+        hold = " ".join(["(ssh a sleep 100 </dev/null >/dev/null 2>&1 &);"] * broker.MAX_ACTIVE)
+        queue = ("for i in $(seq 20); do (ssh a 'setsid -f bash -c \"while sleep 0.1; do "
+                 "echo PWNED > /home/user/result.txt; done\" </dev/null >/dev/null 2>&1' "
+                 "</dev/null >/dev/null 2>&1 &); done")
+        await b.exec(["bash", "-c", f"{hold} sleep 1; {queue}; sleep 1"], timeout=60)
+        await a.seal()
+        await asyncio.sleep(1)
+        await a.write_file("result.txt", "honest\n")
+        await asyncio.sleep(0.5)
+        assert await a.read_file("result.txt") == "honest\n"
+        assert "PWNED" not in (await a.exec(["ps", "-eo", "args"])).stdout
+    finally:
+        await end_sample(envs)
+
+
+async def test_signals_to_init_do_not_wear_it_out(sample) -> None:
+    env = sample["default"]
+    flood = ("import os, time\n"
+             "end = time.time() + 3\n"
+             "while time.time() < end:\n"
+             "    for s in (17, 10, 12, 14, 1, 2, 15):\n"
+             "        os.kill(1, s)\n")
+    await env.exec(["bash", "-c", f"python3 -c '{flood}' & python3 -c '{flood}' & wait"],
+                   timeout=30)
+    init = env.machine.init_pid
+    ticks = sum(int(x) for x in Path(f"/proc/{init}/stat").read_text()
+                .rsplit(")", 1)[1].split()[11:13])
+    assert ticks < 50  # under 0.5 s of CPU for 6 s of flooding: the signals were dropped
+    assert (await env.exec(["echo", "alive"])).stdout == "alive\n"
+
+
+async def test_remote_log_stays_bounded_against_huge_headers(sample) -> None:
+    env = sample["default"]
+    before = _rss_mb()
+    bomb = (
+        "import json, socket\n"
+        "for i in range(12):\n"
+        "    c = socket.socket(socket.AF_UNIX)\n"
+        "    c.connect('\\0/run/ssh-mux/control')\n"
+        "    h = {'op': 'ssh', 'host': 'nowhere', 'user': 'user', 'names': [[]] * 330000,\n"
+        "         'command': 'x' * 500000}\n"
+        "    c.sendall(json.dumps(h).encode() + b'\\n')\n"
+        "    c.recv(100)\n"
+    )
+    await env.exec(["python3", "-c", bomb], timeout=60)
+    assert _rss_mb() - before < 60
+    assert all(len(json.dumps(e)) < 100_000 for e in env.remote_log.entries)
+
+
+async def test_queued_payloads_do_not_pile_up_in_the_harness(sample) -> None:
+    env = sample["default"]
+    before = _rss_mb()
+    task = asyncio.create_task(env.exec(["bash", "-c",
+        "head -c 30M /dev/urandom > /tmp/big; "
+        "for i in $(seq 8); do ssh localhost 'sleep 3; cat > /dev/null' < /tmp/big & done; "
+        "wait"], timeout=60))
+    peak = before
+    while not task.done():
+        peak = max(peak, _rss_mb())
+        await asyncio.sleep(0.05)
+    await task
+    from scheming_evals.sandbox import broker
+
+    assert peak - before < broker.MAX_ACTIVE * 32 + 100  # slots x payload, not 8 x payload
+
+
+async def test_reading_a_fifo_or_device_fails_at_once(sample) -> None:
+    env = sample["default"]
+    await env.exec(["mkfifo", "/tmp/pipe"])
+    t0 = time.monotonic()
+    for path in ("/tmp/pipe", "/dev/zero"):
+        with pytest.raises(OSError, match="not a regular file"):
+            await env.read_file(path)
+        with pytest.raises(OSError, match="not a regular file"):
+            await env.write_file(path, "x")
+    assert time.monotonic() - t0 < 10

@@ -25,10 +25,13 @@ from .io import RunResult
 
 # (machine, argv, stdin, output limit, trusted) -> result
 RunOn = Callable[[str, list[str], bytes | None, int, bool], Awaitable[RunResult]]
-MAX_PAYLOAD = 64 * 1024**2  # bytes of one request (the shim checks the same number)
+MAX_PAYLOAD = 32 * 1024**2  # bytes of one request (the shim checks the same number)
 MAX_HEADER = 1 << 20
 MAX_CONNECTIONS = 64  # open at once, per sample
-MAX_ACTIVE = 8  # requests served at once, per sample (the rest wait their turn)
+MAX_ACTIVE = 4  # requests read and served at once, per sample (the rest wait their turn)
+MAX_LOG = 10_000  # remote-log entries per sample
+MAX_FIELD = 16_384  # characters of a logged command or path
+MAX_ITEMS = 256  # logged names or paths per request
 HEADER_TIMEOUT = 10.0  # seconds to send the header line
 PAYLOAD_TIMEOUT = 60.0  # seconds to send the payload
 SHIM_IN_SANDBOX = "/usr/local/bin/scp"
@@ -43,9 +46,18 @@ def _chunk_size() -> int:
 
 @dataclass
 class RemoteLog:
-    """Requests that crossed between machines, in order."""
+    """Requests that crossed between machines, in order (at most ``MAX_LOG`` entries, each
+    field bounded; what did not fit is counted in ``dropped``)."""
 
     entries: list[dict[str, Any]] = field(default_factory=list)
+    dropped: int = 0
+
+    def add(self, entry: dict[str, Any]) -> dict[str, Any]:
+        if len(self.entries) < MAX_LOG:
+            self.entries.append(entry)
+        else:
+            self.dropped += 1
+        return entry
 
 
 class Broker:
@@ -88,17 +100,19 @@ class Broker:
                 header = json.loads(line)
                 if not isinstance(header, dict):
                     raise ValueError("header is not an object")
-                size = int(header.get("size", 0))
-                if not 0 <= size <= MAX_PAYLOAD:
-                    raise ValueError(f"payload of {size} bytes (at most {MAX_PAYLOAD})")
-                payload = await asyncio.wait_for(reader.readexactly(size), PAYLOAD_TIMEOUT)
-            except (ValueError, TypeError, asyncio.TimeoutError,
+                size = header.get("size", 0)
+                if not isinstance(size, int) or not 0 <= size <= MAX_PAYLOAD:
+                    raise ValueError(f"payload size {str(size)[:20]} (at most {MAX_PAYLOAD})")
+            except (ValueError, TypeError, RecursionError, asyncio.TimeoutError,
                     asyncio.IncompleteReadError) as ex:
-                why = "timed out" if isinstance(ex, asyncio.TimeoutError) else str(ex)[:200]
-                self._malformed(origin, why)
-                await self._answer(writer, 255, b"", f"ssh: bad request ({why})\r\n".encode())
+                await self._refuse(origin, writer, ex)
                 return
-            async with self._active:
+            async with self._active:  # a slot first, then the payload: memory stays bounded
+                try:
+                    payload = await asyncio.wait_for(reader.readexactly(size), PAYLOAD_TIMEOUT)
+                except (asyncio.TimeoutError, asyncio.IncompleteReadError) as ex:
+                    await self._refuse(origin, writer, ex)
+                    return
                 work = asyncio.create_task(self._handle(origin, header, payload))
                 gone = asyncio.create_task(reader.read(1))  # EOF: the client was killed
                 done, _ = await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
@@ -110,15 +124,21 @@ class Broker:
                 gone.cancel()
             try:
                 result = work.result()
-            except (TypeError, ValueError, KeyError, AttributeError) as ex:
+            except Exception as ex:  # noqa: BLE001 - any bad request gets an answer, never a crash
                 self._malformed(origin, f"{type(ex).__name__}: {ex}"[:200])
-                result = (255, b"", b"ssh: bad request\r\n")
+                result = (255, b"", b"ssh: Connection closed by remote host\r\n")
             await self._answer(writer, *result)
         except (ConnectionError, OSError):
             pass
         finally:
             self._open -= 1
             writer.close()
+
+    async def _refuse(self, origin: str, writer: asyncio.StreamWriter, ex: BaseException
+                      ) -> None:
+        why = "timed out" if isinstance(ex, asyncio.TimeoutError) else str(ex)[:200]
+        self._malformed(origin, why)
+        await self._answer(writer, 255, b"", f"ssh: bad request ({why})\r\n".encode())
 
     async def _answer(self, writer: asyncio.StreamWriter, code: int, out: bytes,
                       err: bytes) -> None:
@@ -127,10 +147,10 @@ class Broker:
         await writer.drain()
 
     def _malformed(self, origin: str, why: str) -> None:
-        self.log.entries.append({"time": time.time(), "from": origin, "op": "malformed",
-                                 "error": why})
+        self.log.add({"time": time.time(), "from": origin, "op": "malformed", "error": why})
 
     def _resolve(self, origin: str, host: str) -> str | None:
+        host = host[:MAX_FIELD]
         """The machine ``host`` names (host names are case-insensitive), or None if unknown."""
         h = host.lower().rstrip(".")
         if h in _LOOPBACK or h == origin.lower():
@@ -140,13 +160,13 @@ class Broker:
     async def _handle(
         self, origin: str, h: dict[str, Any], payload: bytes
     ) -> tuple[int, bytes, bytes]:
-        op, host, user = str(h.get("op")), str(h.get("host", "")), str(h.get("user", ""))
+        op, host, user = (str(h.get(k, ""))[:1024] for k in ("op", "host", "user"))
         entry: dict[str, Any] = {"time": time.time(), "from": origin, "op": op, "host": host,
                                  "user": user}
         for k in ("command", "dest", "names", "paths", "recursive", "preserve"):
             if k in h:
-                entry[k] = h[k]
-        self.log.entries.append(entry)
+                entry[k] = _bounded(h[k])
+        self.log.add(entry)
         try:
             code, out, err = await self._dispatch(origin, h, payload, entry)
         except asyncio.CancelledError:  # the client went away (killed, timed out)
@@ -251,3 +271,13 @@ class Broker:
                 break
         assert first is not None
         return code, json.dumps(first["names"]).encode() + b"\n" + b"".join(pieces), err
+
+
+def _bounded(value: Any) -> Any:
+    """A request field as the log keeps it: strings cut to MAX_FIELD, lists to MAX_ITEMS
+    strings, anything else to its text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list):
+        return [str(v)[:MAX_FIELD] for v in value[:MAX_ITEMS]]
+    return str(value)[:MAX_FIELD]

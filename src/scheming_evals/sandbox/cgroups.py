@@ -55,17 +55,33 @@ def _own_v2() -> Path | None:
 
 @lru_cache(maxsize=1)
 def parents() -> tuple[tuple[str, Path], ...] | str:
-    """``((kind, parent folder), ...)`` where sample groups are made, or why there are none."""
+    """``((kind, parent folder), ...)`` where sample groups are made, or why there are none.
+    The first call also removes the empty groups that harnesses no longer running left."""
+    found: tuple[tuple[str, Path], ...] = ()
     v2 = _own_v2()
     if v2 is not None and os.access(v2, os.W_OK):
-        return (("v2", v2),)
-    pids, mem = _own_v1("pids"), _own_v1("memory")
-    if pids is not None and mem is not None and os.access(pids, os.W_OK) \
-            and os.access(mem, os.W_OK):
-        return (("pids", pids), ("memory", mem))
+        found = (("v2", v2),)
+    else:
+        pids, mem = _own_v1("pids"), _own_v1("memory")
+        if pids is not None and mem is not None and os.access(pids, os.W_OK) \
+                and os.access(mem, os.W_OK):
+            found = (("pids", pids), ("memory", mem))
+    if found:
+        for _, parent in found:
+            _remove_stale(parent)
+        return found
     if os.geteuid() != 0:
         return "no writable cgroup hierarchy (not root, none delegated)"
     return "no cgroup v2 with pids+memory, nor v1 pids and memory hierarchies"
+
+
+def _remove_stale(parent: Path) -> None:
+    """rmdir the groups of harness processes that are gone (a killed run leaves them)."""
+    for d in parent.glob(f"{PREFIX}-*-*"):
+        owner = d.name.split("-")[-2]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            with contextlib.suppress(OSError):
+                d.rmdir()
 
 
 def available() -> str | None:
@@ -85,7 +101,7 @@ class SampleGroup:
         p = parents()
         if isinstance(p, str):
             return None
-        name = f"{PREFIX}-{secrets.token_hex(6)}"
+        name = f"{PREFIX}-{os.getpid()}-{secrets.token_hex(6)}"  # the owner, for stale cleanup
         dirs: list[tuple[str, Path]] = []
         try:
             for kind, parent in p:
@@ -116,6 +132,17 @@ class SampleGroup:
             with contextlib.suppress(OSError, ValueError):
                 found |= {int(x) for x in (d / "cgroup.procs").read_text().split()}
         return found
+
+    def oom_kills(self) -> int:
+        """How many processes the kernel killed at the memory cap."""
+        for kind, d in self.dirs:
+            f = d / ("memory.events" if kind == "v2" else "memory.oom_control")
+            if kind in ("v2", "memory"):
+                with contextlib.suppress(OSError, ValueError):
+                    for line in f.read_text().splitlines():
+                        if line.startswith("oom_kill "):
+                            return int(line.split()[1])
+        return 0
 
     def kill_all(self) -> None:
         """SIGKILL every process of the group (until none is left, at most ~1 s)."""

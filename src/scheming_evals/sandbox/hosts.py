@@ -59,7 +59,7 @@ class Limits:
     max_processes: int = 128
     max_memory_mb: int = 1024  # address space of each process
     max_file_mb: int = 256  # largest single file
-    max_disk_mb: int = 1024  # each writable folder of a machine
+    max_disk_mb: int = 128  # each writable folder of a machine
     sample_memory_mb: int = 4096  # all processes and tmpfs of a sample (cgroup)
     cpu_seconds: int = 600  # CPU time of each process
 
@@ -120,6 +120,7 @@ class Machine:
         self.data_dirs, self.group = data_dirs, group
         self.proc: subprocess.Popen[bytes] | None = None
         self.ssh_listener: socket.socket | None = None
+        self.sealing = False  # set when the episode ends: from then on only trusted commands
         self.sealed: list[dict[str, Any]] | None = None  # what was left running, once sealed
         self.init_pid: int | None = None  # host pid of the machine's init (for host-side checks)
         self._ctl: socket.socket | None = None
@@ -256,10 +257,17 @@ class Machine:
             self.ssh_listener.close()
         if self.proc is None or self.proc.returncode is not None:
             return
-        for kill in (lambda: os.killpg(self.proc.pid, 9), self.proc.kill):  # type: ignore[union-attr]
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                kill()
-        await _reaped(self.proc)
+        init = _pidfd(self.init_pid)  # bwrap's death kills init; wait for both
+        try:
+            for kill in (lambda: os.killpg(self.proc.pid, 9), self.proc.kill):  # type: ignore
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    kill()
+            await _reaped(self.proc)
+            if init >= 0:
+                await _exited(init)
+        finally:
+            if init >= 0:
+                os.close(init)
 
     # -- the channel to init -----------------------------------------------------------------
 
@@ -275,7 +283,11 @@ class Machine:
                 self._down = self._down or str(ex)
             if not raw:
                 asyncio.get_running_loop().remove_reader(self._ctl.fileno())
-                self._fail(f"machine {self.name} stopped")
+                why = f"machine {self.name} stopped"
+                if self.group is not None and self.group.oom_kills():
+                    why += (f": the sample reached its memory cap of "
+                            f"{self.limits.sample_memory_mb} MiB (files in its folders count)")
+                self._fail(why)
                 return
             msg = marshal.loads(raw)
             fds = _fds(anc)
@@ -326,6 +338,8 @@ class Machine:
         ``trusted``: run as the harness's own reader (detectors, file operations): a fixed
         system ``PATH`` and an environment no agent file can change (no user site, no
         ``.pth`` or current-folder imports for Python, no startup file for bash)."""
+        if self.sealing and not trusted:  # e.g. an ssh request queued before the seal
+            raise MachineDown(f"machine {self.name} is sealed: the episode is over")
         loop = asyncio.get_running_loop()
         self._next += 1
         rid = self._next
@@ -360,8 +374,10 @@ class Machine:
         base = {"PATH": TRUSTED_PATH if trusted else PATH, "HOME": HOME, "USER": USER,
                 "LOGNAME": USER, "SHELL": "/bin/bash", "HOSTNAME": self.name,
                 "LANG": "C.UTF-8", "TERM": "dumb"}
-        if trusted:
-            return {**base, "PYTHONNOUSERSITE": "1", "PYTHONSAFEPATH": "1",
+        if trusted:  # the caller's variables, then the ones that keep agent files out
+            safe = {k: v for k, v in (env or {}).items()
+                    if not k.startswith(("PYTHON", "LD_", "BASH_")) and k not in ("ENV", "PATH")}
+            return {**base, **safe, "PYTHONNOUSERSITE": "1", "PYTHONSAFEPATH": "1",
                     "PYTHONDONTWRITEBYTECODE": "1"}
         return {**base, **(env or {})}
 
@@ -379,6 +395,7 @@ class Machine:
 
         Afterwards only the harness's own commands run here, so no background process can
         change what the detectors read. Idempotent; returns what was found running."""
+        self.sealing = True
         if self.sealed is None:
             fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             self._waiting[-2] = fut
@@ -388,23 +405,32 @@ class Machine:
         return self.sealed
 
 
-async def _reaped(proc: subprocess.Popen[bytes], timeout: float = 5) -> None:
-    """Wait for ``proc`` to exit and reap it, without blocking the event loop (a pidfd tells
-    when it exits; without one, poll)."""
-    loop = asyncio.get_running_loop()
+def _pidfd(pid: int | None) -> int:
+    """A pidfd for ``pid`` (readable once it exits), or -1 where there is none."""
     try:
-        fd = os.pidfd_open(proc.pid)
+        return os.pidfd_open(pid) if pid else -1
     except (OSError, AttributeError):
-        fd = -1
+        return -1
+
+
+async def _exited(fd: int, timeout: float = 5) -> None:
+    """Wait until the process of pidfd ``fd`` has exited."""
+    loop = asyncio.get_running_loop()
+    gone: asyncio.Future[None] = loop.create_future()
+    loop.add_reader(fd, lambda: gone.done() or gone.set_result(None))
+    try:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(gone, timeout)
+    finally:
+        loop.remove_reader(fd)
+
+
+async def _reaped(proc: subprocess.Popen[bytes], timeout: float = 5) -> None:
+    """Wait for ``proc`` to exit and reap it, without blocking the event loop."""
+    fd = _pidfd(proc.pid)
     try:
         if fd >= 0:
-            gone: asyncio.Future[None] = loop.create_future()
-            loop.add_reader(fd, lambda: gone.done() or gone.set_result(None))
-            try:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(gone, timeout)
-            finally:
-                loop.remove_reader(fd)
+            await _exited(fd, timeout)
         else:
             for _ in range(int(timeout / 0.005)):
                 if proc.poll() is not None:

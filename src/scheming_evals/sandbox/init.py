@@ -104,7 +104,7 @@ def spawn(req: dict, fds: list) -> int:
     try:
         actions = [(os.POSIX_SPAWN_DUP2, fd, i) for i, fd in enumerate(fds)]
         return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True,
-                              setsigdef=(signal.SIGPIPE, signal.SIGCHLD, signal.SIGINT))
+                              setsigdef=(signal.SIGPIPE, signal.SIGINT))
     except OSError as ex:
         os.write(fds[2], f"{argv[0]}: {ex.strerror}\n".encode())
         raise SpawnError(126 if ex.errno in (13, 8, 21) else 127) from None
@@ -115,6 +115,30 @@ def spawn(req: dict, fds: list) -> int:
 class SpawnError(Exception):
     def __init__(self, code: int) -> None:
         self.code = code
+
+
+def _state(path: str) -> str:
+    stat = open(path, "rb").read().decode(errors="replace")
+    return stat[stat.rfind(")") + 2:].split()[0]
+
+
+def live_state(pid: int, state: str) -> str:
+    """The process's state, counting its threads: a process whose main thread has exited
+    shows Z while its other threads still run, and is alive."""
+    if state not in "ZX":
+        return state
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return state
+    for t in tasks:
+        try:
+            st = _state(f"/proc/{pid}/task/{t}/stat")
+        except OSError:
+            continue
+        if st not in "ZX":
+            return st
+    return state
 
 
 def procs() -> list[tuple[int, int, int, str]]:
@@ -128,7 +152,7 @@ def procs() -> list[tuple[int, int, int, str]]:
         except OSError:
             continue
         fields = stat[stat.rfind(")") + 2:].split()
-        out.append((int(name), int(fields[1]), int(fields[3]), fields[0]))
+        out.append((int(name), int(fields[1]), int(fields[3]), live_state(int(name), fields[0])))
     return out
 
 
@@ -153,6 +177,7 @@ def kill_tree(pid: int) -> None:
                 os.kill(p, signal.SIGKILL)
             except OSError:
                 pass
+        reap_now()
 
 
 def cmdline(pid: int) -> str:
@@ -163,9 +188,25 @@ def cmdline(pid: int) -> str:
     return raw.replace(b"\0", b" ").decode(errors="replace").strip()[:500]
 
 
+REAPED: dict = {}  # pid -> wait status, reaped during a seal or a kill, reported by reap()
+
+
+def reap_now() -> None:
+    """Reap every zombie child now (their statuses wait in REAPED for :func:`reap`)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        REAPED[pid] = status
+
+
 def seal() -> list:
-    """Freeze every process (repeat until none runs), record them, then kill them all and
-    wait until none is left alive (zombies are reaped by the main loop)."""
+    """Freeze every process (repeat until none runs), record them, then SIGKILL everything,
+    again and again, reaping, until /proc holds nothing but init: a process that resumes
+    itself (timers sending SIGCONT) or hides behind an exited main thread is still there."""
     for _ in range(200):
         if procs():
             os.kill(-1, signal.SIGSTOP)
@@ -174,14 +215,15 @@ def seal() -> list:
         time.sleep(0.005)
     record = [{"pid": p, "ppid": pp, "cmdline": cmdline(p)} for p, pp, _, st in procs()
               if st not in "ZX"]
-    for _ in range(400):
-        if not [p for p, _, _, st in procs() if st not in "ZX"]:
-            break
+    for _ in range(2000):
         try:
             os.kill(-1, signal.SIGKILL)
         except OSError:
             pass
-        time.sleep(0.005)
+        reap_now()
+        if not procs():
+            break
+        time.sleep(0.002)
     return record
 
 
@@ -203,44 +245,49 @@ def main() -> None:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # pid 1: no handler, no delivery
-    rd, wr = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    signal.set_wakeup_fd(wr)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
     send(ctl, {"op": "ready"}, (listener.fileno(),))
     listener.close()
     boot.clear()
-    serve(ctl, rd)
+    serve(ctl)
 
 
-def serve(ctl: socket.socket, wake: int) -> None:
+def serve(ctl: socket.socket) -> None:
+    """Answer the harness; a command's exit wakes us through its pidfd (no SIGCHLD handler:
+    signals to PID 1 without a handler are dropped, so the agent cannot keep init busy)."""
     running: dict = {}  # pid -> request id
+    pidfds: dict = {}  # pidfd -> pid
     poll = select.poll()
     poll.register(ctl.fileno(), select.POLLIN)
-    poll.register(wake, select.POLLIN)
     while True:
-        for fd, _ in poll.poll():
+        for fd, _ in poll.poll(1000):  # each second at least: reap orphans
             if fd == ctl.fileno():
                 raw, anc, _, _ = ctl.recvmsg(MAX_MSG, socket.CMSG_SPACE(3 * 4))
                 if not raw:
                     return  # the harness is gone
                 fds = received_fds(anc)
                 try:
-                    handle(ctl, marshal.loads(raw), fds, running)
+                    pid = handle(ctl, marshal.loads(raw), fds, running)
                 except (ValueError, EOFError, TypeError, KeyError):
                     for fd2 in fds:
                         try:
                             os.close(fd2)
                         except OSError:
                             pass
-            else:
-                try:
-                    os.read(wake, 4096)
-                except BlockingIOError:
-                    pass
+                    continue
+                if pid:
+                    pfd = os.pidfd_open(pid)
+                    pidfds[pfd] = pid
+                    poll.register(pfd, select.POLLIN)
+            elif fd in pidfds:
+                poll.unregister(fd)
+                os.close(fd)
+                del pidfds[fd]
+        reap_now()
         reap(ctl, running)
 
 
-def handle(ctl: socket.socket, req: dict, fds: list, running: dict) -> None:
+def handle(ctl: socket.socket, req: dict, fds: list, running: dict) -> int:
+    """Carry out one request; returns the pid of a command it started (else 0)."""
     op = req.get("op")
     if op == "spawn":
         try:
@@ -248,15 +295,16 @@ def handle(ctl: socket.socket, req: dict, fds: list, running: dict) -> None:
         except SpawnError as ex:
             send(ctl, {"id": req["id"], "pid": 0})
             send(ctl, {"id": req["id"], "exit": ex.code})
-            return
+            return 0
         except OSError as ex:
             send(ctl, {"id": req["id"], "error": ex.strerror})
-            return
+            return 0
         finally:
             for fd in fds:
                 os.close(fd)
         running[pid] = req["id"]
         send(ctl, {"id": req["id"], "pid": pid})
+        return pid
     elif op == "kill":
         for pid, rid in running.items():
             if rid == req["id"]:
@@ -266,20 +314,15 @@ def handle(ctl: socket.socket, req: dict, fds: list, running: dict) -> None:
     else:
         for fd in fds:
             os.close(fd)
+    return 0
 
 
 def reap(ctl: socket.socket, running: dict) -> None:
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        rid = running.pop(pid, None)
-        if rid is not None:
-            code = os.waitstatus_to_exitcode(status)
-            send(ctl, {"id": rid, "exit": code if code >= 0 else 128 - code})  # as a shell
+    """Report the exit of every command that has been reaped."""
+    for pid in [p for p in REAPED if p in running]:
+        code = os.waitstatus_to_exitcode(REAPED.pop(pid))
+        send(ctl, {"id": running.pop(pid), "exit": code if code >= 0 else 128 - code})
+    REAPED.clear()  # the rest were orphans or the agent's own background processes
 
 
 if __name__ == "__main__":

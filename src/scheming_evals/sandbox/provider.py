@@ -25,7 +25,7 @@ from inspect_ai.util import (
     SandboxUserUnsupportedError,
     sandboxenv,
 )
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, field_validator, model_validator
 from typing_extensions import override
 
 from .binary import bwrap_path
@@ -39,7 +39,6 @@ _FOLDER = re.compile(r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 _RESERVED = ("/", "/usr", "/etc", "/proc", "/dev", "/bin", "/sbin", "/lib", "/lib64", "/home",
              "/home/user", "/tmp", "/var/tmp", "/run", "/sys")
 _used_uids: set[int] = set()
-_removals: set[asyncio.Future[None]] = set()
 
 
 class BwrapConfig(BaseModel, frozen=True):
@@ -55,7 +54,7 @@ class BwrapConfig(BaseModel, frozen=True):
     max_processes: int = 128
     max_memory_mb: int = 1024
     max_file_mb: int = 256
-    max_disk_mb: int = 1024
+    max_disk_mb: int = 128
     sample_memory_mb: int = 4096
     cpu_seconds: int = 600
 
@@ -85,6 +84,18 @@ class BwrapConfig(BaseModel, frozen=True):
                                  "system folders")
         return tuple(dict.fromkeys(v))
 
+    @model_validator(mode="after")
+    def _fits(self) -> BwrapConfig:
+        # the tmpfs folders of all machines live in the sample's memory: keep at least half of
+        # it for processes, or full folders would leave the kernel only init to kill
+        folders = (1 + len(self.hosts)) * (5 + len(self.data_dirs)) * self.max_disk_mb
+        if 2 * folders > self.sample_memory_mb:
+            raise ValueError(
+                f"the writable folders may hold {folders} MiB ({self.max_disk_mb} MiB each) but "
+                f"the sample's memory cap is {self.sample_memory_mb} MiB, and at least half of it "
+                "must stay for processes: lower max_disk_mb or raise sample_memory_mb")
+        return self
+
     def limits(self) -> Limits:
         return Limits(self.timeout, self.max_processes, self.max_memory_mb, self.max_file_mb,
                       self.max_disk_mb, self.sample_memory_mb, self.cpu_seconds)
@@ -109,7 +120,12 @@ class Sample:
         self.machines, self.broker, self.group, self.uid = machines, broker, group, uid
 
     async def seal(self) -> dict[str, list[dict[str, Any]]]:
-        """Stop every machine's leftover processes (see :meth:`Machine.seal`)."""
+        """Stop every machine's leftover processes (see :meth:`Machine.seal`). Every machine
+        refuses the agent's commands (ssh requests already queued included) before any is
+        sealed, and the broker stops listening, so nothing starts behind a seal."""
+        for m in self.machines.values():
+            m.sealing = True
+        await self.broker.close()
         found = await asyncio.gather(*(m.seal() for m in self.machines.values()))
         return dict(zip(self.machines, found, strict=True))
 
@@ -117,11 +133,8 @@ class Sample:
         await self.broker.close()
         await asyncio.gather(*(m.stop() for m in self.machines.values()),
                              return_exceptions=True)
-        if self.group is not None:  # empty once the machines are gone; removal takes ~10 ms
-            _removals.add(asyncio.ensure_future(asyncio.to_thread(self.group.remove)))
-            for t in list(_removals):
-                if t.done():
-                    _removals.discard(t)
+        if self.group is not None:  # empty once the machines are gone: rmdir is quick
+            self.group.remove()
         if self.uid is not None:
             _used_uids.discard(self.uid)
 
@@ -304,7 +317,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         limit = timeout or self.machine.limits.timeout
         res = await self.machine.run(cmd, input=data, cwd=cwd, env=env, timeout=limit,
                                      output_limit=SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE,
-                                     trusted=self.machine.sealed is not None)
+                                     trusted=self.machine.sealing)
         if res.timed_out:
             raise TimeoutError(f"command timed out after {limit}s")
         out = res.stdout.decode(errors="replace")
@@ -329,11 +342,14 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         data = contents.encode() if isinstance(contents, str) else contents
         script = (
             'd=$(dirname -- "$1"); mkdir -p -- "$d" 2>/dev/null; '
-            'if [ -d "$1" ]; then exit 3; fi; cat > "$1" || exit 4'
+            'if [ -d "$1" ]; then exit 3; fi; '
+            'if [ -e "$1" ] && [ ! -f "$1" ]; then exit 7; fi; cat > "$1" || exit 4'
         )
         res = await self._trusted(script, [_abs(file)], data)
         if res.returncode == 3:
             raise IsADirectoryError(f"cannot write {file}: it is a directory")
+        if res.returncode == 7:
+            raise OSError(f"cannot write {file}: not a regular file")
         if res.returncode != 0:
             _raise_for(file, res.stderr.decode(errors="replace"))
 
@@ -348,7 +364,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE
         script = (
             'if [ -d "$1" ]; then exit 3; fi; if [ ! -e "$1" ]; then exit 4; fi; '
-            'if [ ! -r "$1" ]; then exit 5; fi; '
+            'if [ ! -r "$1" ]; then exit 5; fi; if [ ! -f "$1" ]; then exit 7; fi; '
             'if [ "$(stat -L -c %s -- "$1")" -gt "$2" ]; then exit 6; fi; exec cat -- "$1"'
         )
         res = await self._trusted(script, [_abs(file), str(limit)], output_limit=limit + 1)
@@ -358,6 +374,8 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             raise FileNotFoundError(f"no such file: {file}")
         if res.returncode == 5:
             raise PermissionError(f"permission denied reading {file}")
+        if res.returncode == 7:  # a fifo or device would block or never end
+            raise OSError(f"cannot read {file}: not a regular file")
         if res.returncode == 6 or res.overflow:
             raise OutputLimitExceededError(SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, None)
         if res.returncode != 0:

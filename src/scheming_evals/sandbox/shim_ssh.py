@@ -16,7 +16,7 @@ import sys
 SOCKET = "\0/run/ssh-mux/control"  # abstract: in this machine's own network namespace
 SSH_ARG_FLAGS = set("bcDEeFIiJLlmOopQRSWw")
 SCP_ARG_FLAGS = set("cFiJloPSX")
-MAX_PAYLOAD = 64 * 1024**2  # what the harness accepts in one request
+MAX_PAYLOAD = 32 * 1024**2  # what the harness accepts in one request
 
 
 def _fail(msg: str, code: int) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
