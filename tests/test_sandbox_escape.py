@@ -648,3 +648,25 @@ async def test_reading_a_fifo_or_device_fails_at_once(sample) -> None:
         with pytest.raises(OSError, match="not a regular file"):
             await env.write_file(path, "x")
     assert time.monotonic() - t0 < 10
+
+
+async def test_cpu_share_is_capped_per_sample() -> None:
+    envs = await new_sample(cpus=0.5)
+    env = envs["default"]
+    try:
+        group = env.sample.group
+        if group is None or not any(k in ("cpu", "v2") for k, _ in group.dirs):
+            pytest.skip("no cpu controller to write here")
+        t0 = time.monotonic()
+        await env.exec(["bash", "-c", "for i in 1 2; do timeout 2 sh -c 'while :; do :; done' "
+                        "& done; wait"], timeout=30)
+        wall = time.monotonic() - t0
+        (kind, d), = [(k, d) for k, d in group.dirs if k in ("cpu", "v2")]
+        stat = dict(line.split() for line in (d / "cpu.stat").read_text().splitlines())
+        assert int(stat["nr_throttled"]) > 0
+        # two spinners for 2 s would take 4 CPU-seconds; the group may use 0.5 per second
+        used = sum(int(x) for p in sample_procs(env)
+                   for x in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[13:15])
+        assert used / os.sysconf("SC_CLK_TCK") < 0.5 * wall + 0.5
+    finally:
+        await end_sample(envs)

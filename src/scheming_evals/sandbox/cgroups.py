@@ -1,9 +1,10 @@
-"""Per-sample control groups: one process cap and one memory cap over all of a sample's machines.
+"""Per-sample control groups: process, memory and CPU caps over all of a sample's machines.
 
 Every machine of a sample (and so every command and ssh request run on it) lives in the
 sample's group, so the caps hold however the agent spreads its work. Needs write access to a
 cgroup hierarchy (root, or a delegated one); it uses cgroup v2 where the ``pids`` and ``memory``
-controllers are enabled there, else the v1 ``pids`` and ``memory`` hierarchies. Where neither
+controllers are enabled there (and ``cpu`` if it is), else the v1 ``pids`` and ``memory``
+hierarchies (and ``cpu`` where it can be written). Where neither
 can be written, :func:`available` says why and the sandbox falls back to per-machine rlimits
 (``scheming-evals doctor`` reports the weaker guarantee).
 """
@@ -59,7 +60,7 @@ def parents() -> tuple[tuple[str, Path], ...] | str:
     The first call also removes the empty groups that harnesses no longer running left."""
     found: tuple[tuple[str, Path], ...] = ()
     v2 = _own_v2()
-    if v2 is not None and os.access(v2, os.W_OK):
+    if v2 is not None and os.access(v2, os.W_OK) and _delegates(v2, "pids", "memory"):
         found = (("v2", v2),)
     else:
         pids, mem = _own_v1("pids"), _own_v1("memory")
@@ -67,12 +68,23 @@ def parents() -> tuple[tuple[str, Path], ...] | str:
                 and os.access(mem, os.W_OK):
             found = (("pids", pids), ("memory", mem))
     if found:
+        cpu = _own_v1("cpu") if found[0][0] != "v2" else None
+        if cpu is not None and os.access(cpu, os.W_OK) and (cpu / "cpu.cfs_quota_us").exists():
+            found += (("cpu", cpu),)
         for _, parent in found:
             _remove_stale(parent)
         return found
     if os.geteuid() != 0:
         return "no writable cgroup hierarchy (not root, none delegated)"
     return "no cgroup v2 with pids+memory, nor v1 pids and memory hierarchies"
+
+
+def _delegates(group: Path, *controllers: str) -> bool:
+    """Whether child groups of ``group`` get these controllers (its ``subtree_control``)."""
+    try:
+        return set(controllers) <= set((group / "cgroup.subtree_control").read_text().split())
+    except OSError:
+        return False
 
 
 def _remove_stale(parent: Path) -> None:
@@ -97,7 +109,8 @@ class SampleGroup:
     dirs: tuple[tuple[str, Path], ...]
 
     @classmethod
-    def create(cls, max_processes: int, max_memory_mb: int) -> SampleGroup | None:
+    def create(cls, max_processes: int, max_memory_mb: int, cpus: float = 1.0
+               ) -> SampleGroup | None:
         p = parents()
         if isinstance(p, str):
             return None
@@ -116,6 +129,11 @@ class SampleGroup:
                         (d / "memory.swap.max").write_text("0")
                 if kind == "memory":
                     (d / "memory.limit_in_bytes").write_text(str(max_memory_mb * 1024**2))
+                if kind == "cpu":
+                    (d / "cpu.cfs_period_us").write_text("100000")
+                    (d / "cpu.cfs_quota_us").write_text(str(int(cpus * 100000)))
+                if kind == "v2" and (d / "cpu.max").exists():
+                    (d / "cpu.max").write_text(f"{int(cpus * 100000)} 100000")
         except OSError:
             SampleGroup(tuple(dirs)).remove()
             raise

@@ -21,6 +21,11 @@ def guarantees() -> list[tuple[str, bool, str]]:
                 if why is None else
                 f"{why}: processes are capped per machine (RLIMIT_NPROC in its user namespace), "
                 "memory per process (RLIMIT_AS) and per writable folder (tmpfs size)"))
+    kinds = [] if why is not None else [k for k, _ in cgroups.parents()]
+    out.append(("CPU share per sample", "cpu" in kinds or "v2" in kinds,
+                "the cgroup's CPU quota" if "cpu" in kinds or "v2" in kinds else
+                "no writable cpu controller: a command's timeout bounds it, and what the agent "
+                "leaves running in the background runs uncapped until the episode ends"))
     root = os.geteuid() == 0
     out.append(("each sample runs as its own host uid", root and setpriv_path() is not None,
                 "setpriv --reuid" if root and setpriv_path() else

@@ -51,9 +51,9 @@ _SETPRIV_PATHS = ("/usr/bin/setpriv", "/bin/setpriv")
 
 @dataclass(frozen=True)
 class Limits:
-    """Caps of one sample. Per command: timeout, address space, file size, CPU time. Per
-    sample (cgroup, all machines and ssh requests together): processes and memory. Per
-    writable folder: size (a tmpfs; together they also count against the sample's memory)."""
+    """Caps of one sample. Per command: timeout. Per process: address space, file size. Per
+    sample (cgroup, all machines and ssh requests together): processes, memory, CPU share.
+    Per writable folder: size (a tmpfs; together they also count against the memory cap)."""
 
     timeout: int = 180
     max_processes: int = 128
@@ -61,7 +61,7 @@ class Limits:
     max_file_mb: int = 256  # largest single file
     max_disk_mb: int = 128  # each writable folder of a machine
     sample_memory_mb: int = 4096  # all processes and tmpfs of a sample (cgroup)
-    cpu_seconds: int = 600  # CPU time of each process
+    cpus: float = 1.0  # CPU share of the whole sample (cgroup quota)
 
 
 @lru_cache(maxsize=1)
@@ -387,7 +387,7 @@ class Machine:
         in its own user namespace: a cap per machine rather than per sample."""
         lim = self.limits
         caps = {"as": lim.max_memory_mb * 1024**2, "fsize": lim.max_file_mb * 1024**2,
-                "cpu": lim.cpu_seconds, "core": 0}
+                "core": 0}  # no RLIMIT_CPU: init would carry it too (CPU is the cgroup's)
         return caps if self.group is not None else {**caps, "nproc": lim.max_processes}
 
     async def seal(self) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ SECCOMP_MODE_FILTER = 2
 KEYCTL_JOIN_SESSION_KEYRING = 1
 KEYCTL_NR = {"x86_64": 250, "aarch64": 219}
 RLIMITS = {"nproc": resource.RLIMIT_NPROC, "as": resource.RLIMIT_AS,
-           "fsize": resource.RLIMIT_FSIZE, "cpu": resource.RLIMIT_CPU,
+           "fsize": resource.RLIMIT_FSIZE,
            "nofile": resource.RLIMIT_NOFILE, "core": resource.RLIMIT_CORE}
 MAX_MSG = 1 << 20
 libc = ctypes.CDLL(None, use_errno=True)

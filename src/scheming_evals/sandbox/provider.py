@@ -56,7 +56,7 @@ class BwrapConfig(BaseModel, frozen=True):
     max_file_mb: int = 256
     max_disk_mb: int = 128
     sample_memory_mb: int = 4096
-    cpu_seconds: int = 600
+    cpus: float = 1.0
 
     @field_validator("hostname")
     @classmethod
@@ -98,7 +98,7 @@ class BwrapConfig(BaseModel, frozen=True):
 
     def limits(self) -> Limits:
         return Limits(self.timeout, self.max_processes, self.max_memory_mb, self.max_file_mb,
-                      self.max_disk_mb, self.sample_memory_mb, self.cpu_seconds)
+                      self.max_disk_mb, self.sample_memory_mb, self.cpus)
 
 
 def _allocate_uid() -> int | None:
@@ -148,7 +148,8 @@ async def boot(cfg: BwrapConfig) -> Sample:
     names = [cfg.hostname, *[h for h in cfg.hosts if h != cfg.hostname]]
     lim = cfg.limits()
     uid = _allocate_uid()
-    group = await asyncio.to_thread(SampleGroup.create, lim.max_processes, lim.sample_memory_mb)
+    group = await asyncio.to_thread(SampleGroup.create, lim.max_processes, lim.sample_memory_mb,
+                                    lim.cpus)
     machines = {n: Machine(n, tuple(p for p in names if p != n), lim, uid, cfg.data_dirs,
                            group) for n in names}
     sample = Sample(machines, Broker(names, USER, _runner(machines, cfg)), group, uid)
