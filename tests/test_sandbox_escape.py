@@ -110,10 +110,7 @@ async def test_fork_bomb_is_contained() -> None:
         script = f"b(){{ b | b & }}; b; sleep 1; echo {marker}"
         t0 = time.monotonic()
         task = asyncio.create_task(env.exec(["bash", "-c", script], timeout=10))
-        peak = 0
-        while not task.done():
-            peak = max(peak, len(sample_procs(env)))
-            await asyncio.sleep(0.05)
+        peak = await peak_while(task, lambda: len(sample_procs(env)))
         with contextlib.suppress(TimeoutError):
             await task
         assert time.monotonic() - t0 < 30
@@ -222,6 +219,15 @@ async def test_samples_cannot_see_each_other() -> None:
 # -- an agent that attacks the harness (issue #11): each attack, contained, checked from the host
 
 
+async def peak_while(task: asyncio.Task, probe) -> float:  # type: ignore[type-arg]
+    """The largest value ``probe()`` gives while ``task`` runs (sampled every 20 ms)."""
+    peak = probe()
+    while not task.done():
+        peak = max(peak, probe())
+        await asyncio.sleep(0.02)
+    return peak
+
+
 def _rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -303,10 +309,7 @@ async def test_process_cap_holds_across_machines_and_ssh() -> None:
         script = (f"for j in 1 2 3 4 5; do ssh localhost '{spawn}' & done; "
                   f"for j in 1 2; do ssh b '{spawn}' & done; wait")
         task = asyncio.create_task(env.exec(["bash", "-c", script], timeout=6))
-        peak = 0
-        while not task.done():
-            peak = max(peak, len(sample_procs(env)))
-            await asyncio.sleep(0.05)
+        peak = await peak_while(task, lambda: len(sample_procs(env)))
         with contextlib.suppress(TimeoutError):
             await task
         assert 20 < peak <= 64  # 7 x 55 attempted, on two machines
@@ -360,10 +363,7 @@ async def test_broker_memory_stays_bounded_under_large_remote_output(sample) -> 
     task = asyncio.create_task(env.exec(["bash", "-c",
         "for i in 1 2 3; do ssh localhost 'head -c 200M /dev/zero' > /dev/null & done; wait; "
         "ssh localhost 'head -c 200M /dev/zero' | wc -c"], timeout=60))
-    peak = before
-    while not task.done():
-        peak = max(peak, _rss_mb())
-        await asyncio.sleep(0.02)
+    peak = await peak_while(task, _rss_mb)
     res = await task
     assert "exceeded" in res.stderr and res.stdout.strip() == "0"
     assert peak - before < 150  # 4 x 200 MB asked for; each request is capped at 10 MiB
@@ -628,10 +628,7 @@ async def test_queued_payloads_do_not_pile_up_in_the_harness(sample) -> None:
         "head -c 30M /dev/urandom > /tmp/big; "
         "for i in $(seq 8); do ssh localhost 'sleep 3; cat > /dev/null' < /tmp/big & done; "
         "wait"], timeout=60))
-    peak = before
-    while not task.done():
-        peak = max(peak, _rss_mb())
-        await asyncio.sleep(0.05)
+    peak = await peak_while(task, _rss_mb)
     await task
     from scheming_evals.sandbox import broker
 

@@ -10,6 +10,8 @@ to fork them (see :class:`Machine.run`), so a command costs no new sandbox.
 
 from __future__ import annotations
 
+import array
+import ast
 import asyncio
 import contextlib
 import json
@@ -289,8 +291,15 @@ class Machine:
                             f"{self.limits.sample_memory_mb} MiB (files in its folders count)")
                 self._fail(why)
                 return
-            msg = marshal.loads(raw)
             fds = _fds(anc)
+            try:
+                msg = ast.literal_eval(raw.decode())
+                if not isinstance(msg, dict):
+                    raise ValueError(msg)
+            except (ValueError, SyntaxError, MemoryError, RecursionError, UnicodeDecodeError):
+                for fd in fds:
+                    os.close(fd)
+                continue  # init wrote it, so this cannot happen; never trust it blindly
             if msg.get("op") == "ready":
                 fut = self._waiting.pop(-1, None)
             elif msg.get("op") == "sealed":
@@ -449,14 +458,10 @@ def _cwd(cwd: str | None) -> str:
 
 
 def _fd_bytes(fds: tuple[int, ...]) -> bytes:
-    import array
-
     return array.array("i", fds).tobytes()
 
 
 def _fds(anc: list[tuple[int, int, bytes]]) -> list[int]:
-    import array
-
     out = array.array("i")
     for level, kind, data in anc:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:

@@ -8,8 +8,9 @@ kernel drops signals to it that it has no handler for), it is not dumpable (no p
 to the harness is in no command's file table. Before serving it joins a fresh session keyring
 and installs the seccomp filter the harness sent, so every command inherits both.
 
-Requests (``marshal``-encoded dicts, one per message; a spawn carries the command's stdin,
-stdout and stderr as SCM_RIGHTS):
+Requests are ``marshal``-encoded dicts, one per message (a spawn carries the command's stdin,
+stdout and stderr as SCM_RIGHTS); answers are ``repr``-encoded literals, which the harness
+parses with ``ast.literal_eval``, never with ``marshal`` (unsafe on data it did not write):
 ``spawn`` {id, argv, env, cwd} -> {id, pid} then {id, exit};
 ``kill`` {id}: the command's whole session and descendants; ``seal``: stop every process,
 record it, kill it -> {op: sealed, procs}.
@@ -62,7 +63,7 @@ def harden(seccomp: bytes) -> None:
 def send(ctl: socket.socket, msg: dict, fds: tuple = ()) -> None:
     anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))] \
         if fds else []
-    ctl.sendmsg([marshal.dumps(msg)], anc)
+    ctl.sendmsg([repr(msg).encode()], anc)  # the harness reads it with ast.literal_eval
 
 
 def received_fds(anc: list) -> list:
