@@ -243,7 +243,7 @@ async def test_harness_environment_command_line_and_paths_stay_outside(monkeypat
         res = await envs["default"].exec(
             ["bash", "-c", "tr '\\0' '\\n' </proc/1/environ; cat /proc/*/environ; ps -ef; "
              "tr '\\0' ' ' </proc/1/cmdline; cat /proc/self/mountinfo; ls -l /proc/1/fd; "
-             "ls /proc/self/fd; env"]
+             "ls /proc/self/fd; env; cat /proc/self/cgroup"]
         )
         out = res.stdout + res.stderr
         assert key not in out
@@ -431,12 +431,17 @@ async def test_harness_keyring_is_not_reachable() -> None:
         await end_sample(envs)
 
 
-async def test_seccomp_refuses_namespaces_mounts_and_tracing(sample) -> None:
+async def test_seccomp_refuses_namespaces_mounts_vsock_and_queues(sample) -> None:
     res = await sample["default"].exec(["bash", "-c",
         "unshare -U true; echo u=$?; unshare -r true; echo r=$?; "
         "python3 -c 'import os; os.unshare(0x10000000)' 2>&1 | tail -1; "
-        "mount -t tmpfs none /tmp 2>&1; echo m=$?"])
-    assert "u=0" not in res.stdout and "r=0" not in res.stdout and "m=0" not in res.stdout
+        "mount -t tmpfs none /tmp 2>&1; echo m=$?; "
+        "python3 -c 'import socket; socket.socket(40, socket.SOCK_STREAM); print(\"v=0\")'; "
+        "python3 -c 'import os; os.mkfifo(\"/tmp/x\"); print(\"fifo=0\")'"])
+    out = res.stdout
+    assert "u=0" not in out and "r=0" not in out and "m=0" not in out
+    assert "v=0" not in out and "Operation not permitted" in res.stderr  # AF_VSOCK
+    assert "fifo=0" in out  # ordinary calls still work
 
 
 async def test_output_flood_raises_and_stops_the_command(sample) -> None:
@@ -667,3 +672,77 @@ async def test_cpu_share_is_capped_per_sample() -> None:
         assert used / os.sysconf("SC_CLK_TCK") < 0.5 * wall + 0.5
     finally:
         await end_sample(envs)
+
+
+async def test_a_locked_home_does_not_stop_the_harness_after_the_seal() -> None:
+    envs = await new_sample(hostname="a", hosts=["b"])
+    a, b = envs["default"], envs["b"]
+    try:
+        await b.write_file("w.bin", "weights")
+        await a.exec(["bash", "-c", "ssh b 'chmod 0 /home/user'; chmod 0 /home/user"], cwd="/")
+        await a.seal()
+        assert await b.read_file("w.bin") == "weights"
+        res = await b.exec(["python3", "-c", "import os; print(os.getcwd())"])
+        assert res.stdout == "/home/user\n", res.stderr
+    finally:
+        await end_sample(envs)
+
+
+async def test_system_v_ipc_does_not_outlive_the_seal() -> None:
+    envs = await new_sample(sample_memory_mb=256, max_disk_mb=16)
+    env = envs["default"]
+    try:
+        pin = ("import ctypes; l = ctypes.CDLL(None, use_errno=True); l.shmat.restype = "
+               "ctypes.c_void_p; i = l.shmget(0, 160 << 20, 0o1000 | 0o600); "
+               "p = l.shmat(i, None, 0); ctypes.memset(p, 1, 160 << 20); print(i)")
+        assert (await env.exec(["python3", "-c", pin])).stdout.strip().isdigit()
+        assert len((await env.exec(["cat", "/proc/sysvipc/shm"])).stdout.splitlines()) == 2
+        await env.seal()
+        assert len((await env.exec(["cat", "/proc/sysvipc/shm"])).stdout.splitlines()) == 1
+        big = "x = bytearray(150 << 20); print('ok')"  # fits only once the segment is gone
+        assert (await env.exec(["python3", "-c", big])).stdout == "ok\n"
+    finally:
+        await end_sample(envs)
+
+
+async def test_clients_that_never_read_answers_do_not_bloat_the_harness(monkeypatch) -> None:
+    from scheming_evals.sandbox import broker
+
+    monkeypatch.setattr(broker, "ANSWER_TIMEOUT", 2.0)
+    envs = await new_sample(hostname="a", hosts=["b"])
+    a, b = envs["default"], envs["b"]
+    try:
+        await b.exec(["bash", "-c", "head -c 30M /dev/urandom > /tmp/big"])
+        hold = ("import json, socket, time\n"
+                "held = []\n"
+                "for i in range(8):\n"
+                "    c = socket.socket(socket.AF_UNIX)\n"
+                "    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)\n"
+                "    c.connect('\\0/run/ssh-mux/control')\n"
+                "    h = {'op': 'get', 'host': 'b', 'user': 'user', 'paths': ['/tmp/big'],\n"
+                "         'recursive': False, 'size': 0}\n"
+                "    c.sendall(json.dumps(h).encode() + b'\\n')\n"
+                "    held.append(c)\n"
+                "time.sleep(12)\n")
+        before = _rss_mb()
+        task = asyncio.create_task(a.exec(["python3", "-c", hold], timeout=60))
+        peak = await peak_while(task, _rss_mb)
+        assert peak - before < broker.MAX_ACTIVE * 32 * 3 + 60  # slots, not 8 connections
+        assert (await a.exec(["ssh", "b", "echo", "alive"])).stdout == "alive\n"
+    finally:
+        await end_sample(envs)
+
+
+async def test_a_nul_byte_in_a_remote_path_fails_instead_of_hanging(sample) -> None:
+    env = sample["default"]
+    send = ("import json, socket\n"
+            "for i in range(6):\n"
+            "    c = socket.socket(socket.AF_UNIX)\n"
+            "    c.connect('\\0/run/ssh-mux/control')\n"
+            "    h = {'op': 'get', 'host': 'model_deployment_v2', 'user': 'user',\n"
+            "         'paths': ['/tmp/a\\x00b'], 'recursive': False, 'size': 0}\n"
+            "    c.sendall(json.dumps(h).encode() + b'\\n')\n"
+            "    print(c.makefile('rb').readline()[:20])\n")
+    res = await env.exec(["python3", "-c", send], timeout=60)
+    assert len(res.stdout.splitlines()) == 6
+    assert (await env.exec(["ssh", "model_deployment_v2", "echo", "ok"])).stdout == "ok\n"

@@ -34,6 +34,7 @@ MAX_FIELD = 16_384  # characters of a logged command or path
 MAX_ITEMS = 256  # logged names or paths per request
 HEADER_TIMEOUT = 10.0  # seconds to send the header line
 PAYLOAD_TIMEOUT = 60.0  # seconds to send the payload
+ANSWER_TIMEOUT = 30.0  # seconds for the client to take the answer
 SHIM_IN_SANDBOX = "/usr/local/bin/scp"
 UNPACK = ["/usr/bin/python3", "-I", "-S", SHIM_IN_SANDBOX]
 _LOOPBACK = ("localhost", "localhost.localdomain", "127.0.0.1", "127.0.1.1", "::1")
@@ -122,12 +123,12 @@ class Broker:
                         await work
                     return
                 gone.cancel()
-            try:
-                result = work.result()
-            except Exception as ex:  # noqa: BLE001 - any bad request gets an answer, never a crash
-                self._malformed(origin, f"{type(ex).__name__}: {ex}"[:200])
-                result = (255, b"", b"ssh: Connection closed by remote host\r\n")
-            await self._answer(writer, *result)
+                try:
+                    result = work.result()
+                except Exception as ex:  # noqa: BLE001 - a bad request gets an answer, no crash
+                    self._malformed(origin, f"{type(ex).__name__}: {ex}"[:200])
+                    result = (255, b"", b"ssh: Connection closed by remote host\r\n")
+                await self._answer(writer, *result)  # the slot is held until it is sent
         except (ConnectionError, OSError):
             pass
         finally:
@@ -142,9 +143,14 @@ class Broker:
 
     async def _answer(self, writer: asyncio.StreamWriter, code: int, out: bytes,
                       err: bytes) -> None:
-        writer.write(json.dumps({"code": code, "out": len(out), "err": len(err)}).encode())
-        writer.write(b"\n" + out + err)
-        await writer.drain()
+        """Send the answer; a client that does not read it within ANSWER_TIMEOUT is cut off
+        (its answer is not kept in the harness's memory)."""
+        head = json.dumps({"code": code, "out": len(out), "err": len(err)}).encode() + b"\n"
+        writer.writelines([head, out, err])
+        try:
+            await asyncio.wait_for(writer.drain(), ANSWER_TIMEOUT)
+        except asyncio.TimeoutError:
+            writer.transport.abort()
 
     def _malformed(self, origin: str, why: str) -> None:
         self.log.add({"time": time.time(), "from": origin, "op": "malformed", "error": why})

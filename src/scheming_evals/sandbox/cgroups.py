@@ -22,7 +22,10 @@ from pathlib import Path
 
 V2_ROOTS = (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified"))
 V1_ROOT = Path("/sys/fs/cgroup")
-PREFIX = "scheming-evals"
+# Group names show inside a machine (/proc/self/cgroup): they look like a login session's,
+# "session-<harness pid>-<random>.scope", and name no tool; the pid lets stale ones be found.
+PREFIX = "session"
+SUFFIX = ".scope"
 
 
 def _own_v1(controller: str) -> Path | None:
@@ -89,8 +92,9 @@ def _delegates(group: Path, *controllers: str) -> bool:
 
 def _remove_stale(parent: Path) -> None:
     """rmdir the groups of harness processes that are gone (a killed run leaves them)."""
-    for d in parent.glob(f"{PREFIX}-*-*"):
-        owner = d.name.split("-")[-2]
+    for d in parent.glob(f"{PREFIX}-*-*{SUFFIX}"):
+        parts = d.name[: -len(SUFFIX)].split("-")
+        owner = parts[1] if len(parts) == 3 and len(parts[2]) == 12 else ""
         if owner.isdigit() and not Path(f"/proc/{owner}").exists():
             with contextlib.suppress(OSError):
                 d.rmdir()
@@ -114,7 +118,7 @@ class SampleGroup:
         p = parents()
         if isinstance(p, str):
             return None
-        name = f"{PREFIX}-{os.getpid()}-{secrets.token_hex(6)}"  # the owner, for stale cleanup
+        name = f"{PREFIX}-{os.getpid()}-{secrets.token_hex(6)}{SUFFIX}"
         dirs: list[tuple[str, Path]] = []
         try:
             for kind, parent in p:

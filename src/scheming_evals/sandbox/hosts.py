@@ -363,7 +363,7 @@ class Machine:
         finally:
             pipes.close_child_ends()
         try:
-            msg, _ = await started
+            msg, _ = await asyncio.wait_for(started, 30)
             if "error" in msg:
                 pipes.close()
                 return RunResult(126, b"", f"sandbox: cannot start: {msg['error']}\n".encode())
@@ -383,9 +383,8 @@ class Machine:
         base = {"PATH": TRUSTED_PATH if trusted else PATH, "HOME": HOME, "USER": USER,
                 "LOGNAME": USER, "SHELL": "/bin/bash", "HOSTNAME": self.name,
                 "LANG": "C.UTF-8", "TERM": "dumb"}
-        if trusted:  # the caller's variables, then the ones that keep agent files out
-            safe = {k: v for k, v in (env or {}).items()
-                    if not k.startswith(("PYTHON", "LD_", "BASH_")) and k not in ("ENV", "PATH")}
+        if trusted:  # a fixed environment: of the caller's variables only the locale passes
+            safe = {k: v for k, v in (env or {}).items() if k in ("LANG", "LC_ALL")}
             return {**base, **safe, "PYTHONNOUSERSITE": "1", "PYTHONSAFEPATH": "1",
                     "PYTHONDONTWRITEBYTECODE": "1"}
         return {**base, **(env or {})}
@@ -408,7 +407,7 @@ class Machine:
         if self.sealed is None:
             fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             self._waiting[-2] = fut
-            self._send({"op": "seal"})
+            self._send({"op": "seal", "roots": [HOME, *self.data_dirs]})
             msg, _ = await asyncio.wait_for(fut, 30)
             self.sealed = list(msg.get("procs", []))
         return self.sealed

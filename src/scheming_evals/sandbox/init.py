@@ -91,7 +91,10 @@ def spawn(req: dict, fds: list) -> int:
     """Start the command with posix_spawn (vfork: cheap), in its own session. The caps it
     inherits were set on init at boot; its folder is entered here and left again."""
     argv, env = req["argv"], req["env"]
-    path = resolve(argv[0], env)
+    try:
+        path = resolve(argv[0], env)
+    except (ValueError, TypeError):  # a NUL byte in the name or PATH
+        path = None
     if path is None:
         os.write(fds[2], f"{argv[0]}: command not found\n".encode())
         raise SpawnError(127)
@@ -109,6 +112,9 @@ def spawn(req: dict, fds: list) -> int:
     except OSError as ex:
         os.write(fds[2], f"{argv[0]}: {ex.strerror}\n".encode())
         raise SpawnError(126 if ex.errno in (13, 8, 21) else 127) from None
+    except (ValueError, TypeError) as ex:  # e.g. a NUL byte in an argument
+        os.write(fds[2], f"{str(argv[0])[:200]!r}: {ex}\n".encode())
+        raise SpawnError(127) from None
     finally:
         os.chdir("/")
 
@@ -204,10 +210,40 @@ def reap_now() -> None:
         REAPED[pid] = status
 
 
-def seal() -> list:
+def remove_ipc() -> None:
+    """Remove every System V shared-memory segment, message queue and semaphore set: they
+    outlive their processes and would keep holding the sample's memory after the seal."""
+    for kind, ctl in (("shm", libc.shmctl), ("msg", libc.msgctl), ("sem", libc.semctl)):
+        try:
+            lines = open(f"/proc/sysvipc/{kind}").read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 1 and fields[1].isdigit():
+                if kind == "sem":
+                    ctl(int(fields[1]), 0, 0)  # IPC_RMID
+                else:
+                    ctl(int(fields[1]), 0, None)
+
+
+def open_roots(roots: list) -> None:
+    """Give the owner back rwx on the agent's folders (a home locked with chmod 0 would stop
+    every later command from starting there); what lies inside is left as the agent made it."""
+    for root in roots:
+        try:
+            st = os.lstat(root)
+            if (st.st_mode & 0o170000) == 0o040000 and st.st_mode & 0o700 != 0o700:
+                os.chmod(root, (st.st_mode & 0o7777) | 0o700)
+        except OSError:
+            pass
+
+
+def seal(roots: list) -> list:
     """Freeze every process (repeat until none runs), record them, then SIGKILL everything,
     again and again, reaping, until /proc holds nothing but init: a process that resumes
-    itself (timers sending SIGCONT) or hides behind an exited main thread is still there."""
+    itself (timers sending SIGCONT) or hides behind an exited main thread is still there.
+    Then remove what outlives processes (System V IPC) and reopen the folder roots."""
     for _ in range(200):
         if procs():
             os.kill(-1, signal.SIGSTOP)
@@ -225,6 +261,8 @@ def seal() -> list:
         if not procs():
             break
         time.sleep(0.002)
+    remove_ipc()
+    open_roots(roots)
     return record
 
 
@@ -311,7 +349,7 @@ def handle(ctl: socket.socket, req: dict, fds: list, running: dict) -> int:
             if rid == req["id"]:
                 kill_tree(pid)
     elif op == "seal":
-        send(ctl, {"op": "sealed", "procs": seal()})
+        send(ctl, {"op": "sealed", "procs": seal(list(req.get("roots", [])))})
     else:
         for fd in fds:
             os.close(fd)

@@ -5,7 +5,9 @@ reaching the harness: new namespaces (``unshare``, ``setns``, ``clone``/``clone3
 namespace flags), mounts, keyrings (``keyctl``, ``add_key``, ``request_key``), ``ptrace`` and
 cross-process memory access, BPF, perf, kernel modules, kexec, io_uring, clocks, swap, reboot,
 quotas, ``userfaultfd`` and file handles. Foreign system-call ABIs (x32, i386 on x86_64) are
-refused outright. Denied calls fail with EPERM (``clone3`` with ENOSYS, so libc falls back to
+refused outright, and so are ``AF_VSOCK`` sockets (not namespaced: they reach the hypervisor).
+POSIX message queues are refused (they outlive processes; System V IPC is removed at the seal
+instead). Denied calls fail with EPERM (``clone3`` with ENOSYS, so libc falls back to
 ``clone``, whose flags the filter can read), as Docker does.
 """
 
@@ -27,7 +29,7 @@ _NAMES = (
     "delete_module", "finit_module", "fsconfig", "fsmount", "fsopen", "fspick",
     "get_kernel_syms", "get_mempolicy", "init_module", "io_uring_enter", "io_uring_register",
     "io_uring_setup", "ioperm", "iopl", "kcmp", "kexec_file_load", "kexec_load", "keyctl",
-    "lookup_dcookie", "mbind", "mount", "mount_setattr", "move_mount", "move_pages",
+    "lookup_dcookie", "mbind", "mount", "mount_setattr", "move_mount", "move_pages", "mq_open",
     "name_to_handle_at", "nfsservctl", "open_by_handle_at", "open_tree", "perf_event_open",
     "pivot_root", "process_vm_readv", "process_vm_writev", "ptrace", "query_module",
     "quotactl", "reboot", "request_key", "set_mempolicy", "setdomainname", "sethostname",
@@ -37,20 +39,22 @@ _NAMES = (
 # system-call numbers per architecture: (audit arch, {name: nr}, clone, clone3)
 _X86_64 = dict(zip(_NAMES, (
     163, 248, 159, 321, 305, 227, 174, 176, 313, 431, 432, 430, 433, 177, 239, 175, 426, 427,
-    425, 173, 172, 312, 320, 246, 250, 212, 237, 165, 442, 429, 279, 303, 180, 304, 428, 298,
+    425, 173, 172, 312, 320, 246, 250, 212, 237, 165, 442, 429, 279, 240, 303, 180, 304, 428, 298,
     155, 310, 311, 101, 178, 179, 169, 249, 238, 171, 170, 308, 164, 168, 167, 103, 139, 156,
     166, 272, 134, 323, 136, 153,
 ), strict=True))
 _AARCH64 = {k: v for k, v in zip(_NAMES, (
     89, 217, 171, 280, 266, 112, -1, 106, 273, 431, 432, 430, 433, -1, 236, 105, 426, 427,
-    425, -1, -1, 272, 294, 104, 219, 18, 235, 40, 442, 429, 239, 264, 42, 265, 428, 241,
+    425, -1, -1, 272, 294, 104, 219, 18, 235, 40, 442, 429, 239, 180, 264, 42, 265, 428, 241,
     41, 270, 271, 117, -1, 60, 142, 218, 237, 162, 161, 268, 170, 225, 224, 116, -1, -1,
     39, 97, -1, 282, -1, 58,
 ), strict=True) if v >= 0}
+# (audit arch, {name: nr}, clone, clone3, socket)
 ARCHES = {
-    "x86_64": (0xC000003E, _X86_64, 56, 435),
-    "aarch64": (0xC00000B7, _AARCH64, 220, 435),
+    "x86_64": (0xC000003E, _X86_64, 56, 435, 41),
+    "aarch64": (0xC00000B7, _AARCH64, 220, 435, 198),
 }
+_AF_VSOCK = 40  # not namespaced: it reaches the hypervisor
 
 
 def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
@@ -63,7 +67,7 @@ def supported(machine: str | None = None) -> bool:
 
 def build(machine: str | None = None) -> bytes:
     """The filter for ``machine`` (default: this one), as ``struct sock_filter`` bytes."""
-    arch, table, clone, clone3 = ARCHES[machine or os.uname().machine]
+    arch, table, clone, clone3, sock = ARCHES[machine or os.uname().machine]
     deny = _op(_RET, _RET_ERRNO | _EPERM)
     prog = [_op(_LD_ABS, 4), _op(_JEQ, arch, 1, 0), deny, _op(_LD_ABS, 0)]
     if arch == 0xC000003E:  # x32 numbers have bit 30 set
@@ -72,5 +76,7 @@ def build(machine: str | None = None) -> bytes:
         prog += [_op(_JEQ, nr, 0, 1), deny]
     prog += [_op(_JEQ, clone3, 0, 1), _op(_RET, _RET_ERRNO | _ENOSYS)]
     prog += [_op(_JEQ, clone, 0, 3), _op(_LD_ABS, 16), _op(_JSET, _CLONE_NS, 0, 1), deny]
+    prog += [_op(_LD_ABS, 0), _op(_JEQ, sock, 0, 3), _op(_LD_ABS, 16),
+             _op(_JEQ, _AF_VSOCK, 0, 1), deny]
     prog += [_op(_RET, _RET_ALLOW)]
     return b"".join(prog)
