@@ -746,3 +746,27 @@ async def test_a_nul_byte_in_a_remote_path_fails_instead_of_hanging(sample) -> N
     res = await env.exec(["python3", "-c", send], timeout=60)
     assert len(res.stdout.splitlines()) == 6
     assert (await env.exec(["ssh", "model_deployment_v2", "echo", "ok"])).stdout == "ok\n"
+
+
+async def test_connection_churn_costs_the_harness_little_cpu(sample) -> None:
+    env = sample["default"]
+    churn = ("import socket, time\n"
+             "end, n = time.time() + 4, 0\n"
+             "while time.time() < end:\n"
+             "    c = socket.socket(socket.AF_UNIX)\n"
+             "    c.settimeout(1)\n"
+             "    try:\n"
+             "        c.connect('\\0/run/ssh-mux/control')\n"
+             "        n += 1\n"
+             "    except OSError:\n"
+             "        pass\n"
+             "    c.close()\n"
+             "print(n)\n")
+    before = os.times()
+    res = await env.exec(["bash", "-c", 'python3 -c "$0" & python3 -c "$0" & wait', churn],
+                         timeout=60)
+    after = os.times()
+    assert len(res.stdout.split()) == 2
+    used = (after.user - before.user) + (after.system - before.system)
+    assert used < 1.5, used  # 8 s of flooding; unthrottled it cost ~0.9 s of CPU per second
+    assert (await env.exec(["ssh", "localhost", "echo", "ok"])).stdout == "ok\n"

@@ -35,6 +35,8 @@ MAX_ITEMS = 256  # logged names or paths per request
 HEADER_TIMEOUT = 10.0  # seconds to send the header line
 PAYLOAD_TIMEOUT = 60.0  # seconds to send the payload
 ANSWER_TIMEOUT = 30.0  # seconds for the client to take the answer
+ACCEPT_RATE = 200.0  # connections accepted per second, per sample
+ACCEPT_BURST = 64
 SHIM_IN_SANDBOX = "/usr/local/bin/scp"
 UNPACK = ["/usr/bin/python3", "-I", "-S", SHIM_IN_SANDBOX]
 _LOOPBACK = ("localhost", "localhost.localdomain", "127.0.0.1", "127.0.1.1", "::1")
@@ -69,24 +71,56 @@ class Broker:
         self.user = user
         self.run_on = run_on
         self.log = RemoteLog()
-        self._servers: list[asyncio.AbstractServer] = []
+        self._accepting: list[asyncio.Task[None]] = []
+        self._serving: set[asyncio.Task[None]] = set()
         self._open = 0
         self._active = asyncio.Semaphore(MAX_ACTIVE)
+        self._tokens = float(ACCEPT_BURST)
+        self._refilled = time.monotonic()
 
     async def listen(self, origin: str, sock: socket.socket) -> None:
         """Serve the requests arriving on ``sock`` (listening, inside ``origin``)."""
-        server = await asyncio.start_unix_server(
-            lambda r, w: self._serve(origin, r, w), sock=sock, limit=MAX_HEADER
-        )
-        self._servers.append(server)
+        sock.setblocking(False)
+        self._accepting.append(asyncio.ensure_future(self._accept(origin, sock)))
+
+    async def _accept(self, origin: str, sock: socket.socket) -> None:
+        """Accept connections at most ACCEPT_RATE per second per sample (ACCEPT_BURST at
+        once): beyond that the kernel's backlog holds them, so a flood of connections costs
+        the agent waiting, not the harness CPU."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = time.monotonic()
+            self._tokens = min(ACCEPT_BURST, self._tokens + (now - self._refilled) * ACCEPT_RATE)
+            self._refilled = now
+            if self._tokens < 1:
+                await asyncio.sleep((1 - self._tokens) / ACCEPT_RATE)
+                continue
+            self._tokens -= 1
+            try:
+                conn, _ = await loop.sock_accept(sock)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            task = asyncio.ensure_future(self._connected(origin, conn))
+            self._serving.add(task)
+            task.add_done_callback(self._serving.discard)
+
+    async def _connected(self, origin: str, conn: socket.socket) -> None:
+        try:
+            reader, writer = await asyncio.open_unix_connection(sock=conn, limit=MAX_HEADER)
+        except OSError:
+            conn.close()
+            return
+        await self._serve(origin, reader, writer)
 
     async def close(self) -> None:
-        for s in self._servers:
-            s.close()
-        for s in self._servers:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(s.wait_closed(), 1)
-        self._servers.clear()
+        """Stop accepting and end every request in flight."""
+        for task in [*self._accepting, *self._serving]:
+            task.cancel()
+        for task in [*self._accepting, *self._serving]:
+            with contextlib.suppress(BaseException):
+                await task
+        self._accepting.clear()
 
     async def _serve(
         self, origin: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -116,7 +150,13 @@ class Broker:
                     return
                 work = asyncio.create_task(self._handle(origin, header, payload))
                 gone = asyncio.create_task(reader.read(1))  # EOF: the client was killed
-                done, _ = await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
+                try:
+                    done, _ = await asyncio.wait({work, gone},
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                except asyncio.CancelledError:  # the sample is sealed or torn down
+                    work.cancel()
+                    gone.cancel()
+                    raise
                 if work not in done:
                     work.cancel()
                     with contextlib.suppress(BaseException):
@@ -134,6 +174,8 @@ class Broker:
         finally:
             self._open -= 1
             writer.close()
+            with contextlib.suppress(Exception):  # collects a broken pipe's error, if any
+                await asyncio.wait_for(writer.wait_closed(), 1)
 
     async def _refuse(self, origin: str, writer: asyncio.StreamWriter, ex: BaseException
                       ) -> None:
