@@ -5,7 +5,7 @@ and a few ``/etc`` entries bound read-only, the machine's own ``/etc`` files and
 clients copied in from memory (no host path appears in its mount table). The agent owns what an
 ordinary user owns: its home, ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the scenario's data
 folders, each a size-capped tmpfs. PID 1 is ``init.py``; commands enter the machine by asking it
-to fork them (see :class:`Machine.run`), so a command costs no new sandbox.
+to start them (see :meth:`Machine.run`), so a command costs no new sandbox.
 """
 
 from __future__ import annotations
