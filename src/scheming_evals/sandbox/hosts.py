@@ -21,7 +21,7 @@ import secrets
 import socket
 import subprocess
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from subprocess import DEVNULL, PIPE
 from typing import Any
@@ -89,6 +89,12 @@ def setpriv_path() -> str | None:
     return next((p for p in _SETPRIV_PATHS if os.access(p, os.X_OK)), None)
 
 
+@cache
+def _source(path: Path) -> bytes:
+    """A file of this package that every machine gets (read once, not at every boot)."""
+    return path.read_bytes()
+
+
 @lru_cache(maxsize=1)
 def seccomp_filter() -> bytes:
     return seccomp.build() if seccomp.supported() else b""
@@ -136,7 +142,7 @@ class Machine:
     def _files(self) -> dict[str, tuple[str, str | bytes]]:
         """Generated files: path -> (mode, content)."""
         peers = "".join(f"{p} ssh-ed25519 {secrets.token_urlsafe(51)}\n" for p in self.peers)
-        shim = SHIM.read_bytes()
+        shim = _source(SHIM)
         return {
             "/etc/passwd": ("0644", "root:x:0:0:root:/root:/bin/bash\n"
                             f"{USER}:x:{INNER_UID}:{INNER_UID}:{USER}:{HOME}:/bin/bash\n"
@@ -207,7 +213,7 @@ class Machine:
             child.detach()
         assert self.proc.stdin is not None
         with contextlib.suppress(BrokenPipeError):
-            self.proc.stdin.write(INIT.read_bytes())  # fits the pipe: never blocks
+            self.proc.stdin.write(_source(INIT))  # fits the pipe: never blocks
         with contextlib.suppress(BrokenPipeError):
             self.proc.stdin.close()
         self._ctl = parent

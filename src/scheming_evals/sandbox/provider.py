@@ -195,7 +195,8 @@ class Spares:
         spare = self._spare.pop(key, None)
         self._spare[key] = asyncio.get_running_loop().create_task(boot(cfg))  # the next one
         if spare is not None:
-            with contextlib.suppress(Exception):  # a failed spare: boot afresh (and say why)
+            with contextlib.suppress(Exception):  # a failed spare: boot afresh (its error, if
+                # it fails again, is the one raised)
                 return await spare
         return await boot(cfg)
 
