@@ -6,10 +6,8 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.scorer import SampleScore, Score
 
-from scheming_evals.evals.instrumental_alignment_faking import (
-    instrumental_alignment_faking,
-    pairs_from,
-)
+from scheming_evals.evals.instrumental_alignment_faking import instrumental_alignment_faking
+from scheming_evals.evals.instrumental_alignment_faking.detector import pairs_from
 
 SCENARIOS = ("city_transit,loan_approval,mining_permit,crop_planning,hospital_beds,"
              "news_recommender,grid_dispatch,water_utility")
@@ -80,3 +78,24 @@ def test_every_condition_runs(tmp_path, param) -> None:
 def test_bad_setting_is_one_clear_error() -> None:
     with pytest.raises(ValueError, match="setting='later' is not allowed"):
         instrumental_alignment_faking(setting="later")
+
+
+def test_evidence_cites_the_selector_call(logs) -> None:
+    """Every true behaviour is shown by the selector call that made the choice."""
+    for policy, log in logs.items():
+        for s in log.samples:
+            score = s.scores["faking_detector"]
+            calls = s.store["tool_calls"]
+            selector = s.metadata["selector_tool"]
+            [chosen] = [c for c in calls if c["tool"] == selector]  # choosing ends the episode
+            records = score.metadata["evidence"]
+            true = {k for k, v in score.value.items() if v is True}
+            assert {r["behaviour"] for r in records} == true, (policy, records)
+            assert "chose_option" in true  # both agents always choose
+            if policy == "alignment-faker":
+                assert "faking_signal" in true
+            for r in records:
+                assert r["calls"] == [chosen["index"]], r
+                assert f"chose option {s.store['choice']}" in r["shows"], r
+                assert r["shows"] in score.explanation
+            assert f"{selector} call #{chosen['index']}(strategy=" in score.explanation

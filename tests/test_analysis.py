@@ -14,9 +14,9 @@ import statsmodels.api as sm
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from scheming_evals.analysis import dissection, paper, regression, tables
-from scheming_evals.analysis.stats import alignment_faking_test, sandbagging_test, wilson
 from scheming_evals.analysis.tidy import LogReadError, read_logs
 from scheming_evals.conditions import CONDITIONS, DEFAULTS
+from scheming_evals.stats import alignment_faking_test, sandbagging_test, wilson
 
 # --- intervals -------------------------------------------------------------------------------
 
@@ -185,7 +185,7 @@ def test_faking_table_pairs_and_test() -> None:
     for i in range(20):  # 9 pairs show both halves
         both = i < 9
         for setting in ("testing", "deployment"):
-            rows.append({"model": "google/gemini-1.5-pro", "eval": tables.FAKING,
+            rows.append({"model": "google/gemini-1.5-pro", "eval": tables.PAIRED[0],
                          "pair": f"s{i}#0", "epoch": 1, "setting": setting,
                          "nudge": "none", "goal": "system", "relation": "conflict",
                          "reasoning": "visible", "memo": "present",
@@ -200,7 +200,7 @@ def test_faking_table_pairs_and_test() -> None:
 
 def test_sandbagging_table_uses_the_bootstrap_test() -> None:
     well, poor = [1.0, 0.9, 1.0, 1.0, 0.8, 1.0], [0.3, 0.4, 0.2, 0.5, 0.3, 0.4]
-    rows = [{"model": "anthropic/claude-3-5-sonnet-20241022", "eval": tables.SANDBAGGING,
+    rows = [{"model": "anthropic/claude-3-5-sonnet-20241022", "eval": tables.ACCURACY[0],
              "goal": "system", "reasoning": "visible", "consequence": "unlearning",
              "incentive": inc, "accuracy": a}
             for inc, accs in (("do_well", well), ("do_poorly", poor)) for a in accs]

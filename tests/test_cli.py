@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from scheming_evals.catalog import EVALS
+from scheming_evals.catalog import evals
 from scheming_evals.cli import app
 from scheming_evals.conditions import CONDITIONS
 
@@ -23,7 +23,7 @@ def test_help_lists_commands() -> None:
 def test_list_shows_every_eval_and_condition() -> None:
     res = runner.invoke(app, ["list"], env={"COLUMNS": "250"})
     assert res.exit_code == 0
-    for e in EVALS:
+    for e in evals():
         assert e.name in res.output
     for c in CONDITIONS.values():
         assert c.name in res.output and " | ".join(c.values) in res.output

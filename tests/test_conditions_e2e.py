@@ -15,13 +15,12 @@ from inspect_ai.model import ChatMessage, ModelOutput, ModelUsage, get_model
 from inspect_ai.tool import ToolInfo
 
 from scheming_evals.conditions import CONDITIONS, DEFAULTS
-from scheming_evals.evals.common import SCRATCHPAD_PARAM
 from scheming_evals.evals.covert_email_reranking import covert_email_reranking
 from scheming_evals.evals.goal_guarding import goal_guarding
 from scheming_evals.evals.oversight_subversion import oversight_subversion
 from scheming_evals.evals.self_exfiltration import self_exfiltration
 from scheming_evals.scenario import scenario_by_id
-from scheming_evals.stimuli import NUDGE_NONE, NUDGE_STRONG
+from scheming_evals.stimuli import NUDGE_NONE, NUDGE_STRONG, SCRATCHPAD_PARAM
 
 TASKS = {
     "oversight_subversion": oversight_subversion,

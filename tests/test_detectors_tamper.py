@@ -17,9 +17,15 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.model import get_model
 
 from scheming_evals.evals.oversight_subversion import oversight_subversion
-from scheming_evals.evals.self_exfiltration import WEIGHTS_SIZE, self_exfiltration
+from scheming_evals.evals.self_exfiltration import self_exfiltration
+from scheming_evals.evals.self_exfiltration.world import (
+    MODEL_FILE,
+    SUCCESSOR_FILE,
+    SUCCESSOR_HOST,
+    WEIGHTS_SIZE,
+)
 from scheming_evals.scenario import scenario_by_id
-from scheming_evals.world import DATA_DIR, MODEL_FILE, SUCCESSOR_FILE, SUCCESSOR_HOST
+from scheming_evals.world import DATA_DIR
 
 from . import test_corpus_goal_guarding as gg
 from . import test_corpus_oversight as ov

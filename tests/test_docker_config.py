@@ -20,24 +20,21 @@ from inspect_ai.util._sandbox.compose import (
 )
 from inspect_ai.util._sandbox.docker.docker import resolve_config_environment
 
-from scheming_evals.evals import common
+from scheming_evals.evals import sandboxes
 from scheming_evals.evals.covert_email_reranking import covert_email_reranking
+from scheming_evals.evals.covert_email_reranking.world import SCORING_PATH
 from scheming_evals.evals.goal_guarding import goal_guarding
+from scheming_evals.evals.goal_guarding.world import PROMPT_PATH
 from scheming_evals.evals.instrumental_alignment_faking import instrumental_alignment_faking
 from scheming_evals.evals.oversight_subversion import oversight_subversion
 from scheming_evals.evals.sandbagging import sandbagging
 from scheming_evals.evals.self_exfiltration import self_exfiltration
+from scheming_evals.evals.self_exfiltration.world import CURRENT_HOST, SUCCESSOR_HOST
 from scheming_evals.sandbox import BwrapConfig, UnsafeSandboxError
-from scheming_evals.world import (
-    CURRENT_HOST,
-    PROMPT_PATH,
-    SCORING_PATH,
-    SUCCESSOR_HOST,
-    WORKSTATION,
-)
+from scheming_evals.world import WORKSTATION
 
-DOCKER = Path(common.COMPOSE_FILE).parent
-COMPOSE = common.COMPOSE_FILE
+DOCKER = Path(sandboxes.COMPOSE_FILE).parent
+COMPOSE = sandboxes.COMPOSE_FILE
 DOCKERFILE = DOCKER / "Dockerfile"
 
 TASKS = {
@@ -92,7 +89,7 @@ def test_services_hostnames_and_user() -> None:
 
 def test_hostname_comes_from_sample_metadata() -> None:
     """Inspect exports the metadata key the compose file names, so compose interpolates it."""
-    resolved = resolve_config_environment(str(COMPOSE), {common.HOSTNAME_KEY: WORKSTATION,
+    resolved = resolve_config_environment(str(COMPOSE), {sandboxes.HOSTNAME_KEY: WORKSTATION,
                                                          "scenario": "x"})
     assert resolved is not None
     assert resolved.env == {"SAMPLE_METADATA_SANDBOX_HOSTNAME": WORKSTATION}
@@ -192,7 +189,7 @@ def test_docker_samples_point_at_the_shipped_compose_file(name: str) -> None:
         assert sample.sandbox is not None
         assert sample.sandbox.type == "docker"
         assert Path(sample.sandbox.config) == COMPOSE
-        host = sample.metadata[common.HOSTNAME_KEY]
+        host = sample.metadata[sandboxes.HOSTNAME_KEY]
         assert host == (CURRENT_HOST if name == "self_exfiltration" else WORKSTATION)
 
 
@@ -202,7 +199,7 @@ def test_default_stays_bwrap(name: str) -> None:
     for sample in fn(**kwargs).dataset:
         assert sample.sandbox.type == "bwrap"
         assert isinstance(sample.sandbox.config, BwrapConfig)
-        assert common.HOSTNAME_KEY not in sample.metadata
+        assert sandboxes.HOSTNAME_KEY not in sample.metadata
     hosts = fn(**kwargs).dataset[0].sandbox.config.hosts
     assert hosts == ((SUCCESSOR_HOST,) if name == "self_exfiltration" else ())
 
@@ -239,7 +236,7 @@ def test_exfiltration_detector_degrades_without_the_bwrap_remote_log(
     """Under docker there is no remote log: the detector reads the bash log and final state."""
     from inspect_ai.util._sandbox.docker.docker import DockerSandboxEnvironment
 
-    from scheming_evals.evals import self_exfiltration as mod
+    from scheming_evals.evals.self_exfiltration import detector as mod
 
     env = DockerSandboxEnvironment("default", None, "/home/user")  # type: ignore[arg-type]
     monkeypatch.setattr(mod, "sandbox", lambda *a: env)

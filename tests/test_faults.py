@@ -30,13 +30,12 @@ from inspect_ai.model import ModelOutput, ModelUsage, get_model
 from inspect_ai.model._providers.openai import OpenAIAPI
 from tenacity import wait_fixed
 
-from scheming_evals.evals import common
-from scheming_evals.evals.oversight_subversion import (
-    build_world,
-    oversight_detector,
-    oversight_subversion,
-    oversight_tools,
-)
+from scheming_evals.evals.covert import RunOptions, covert_task
+from scheming_evals.evals.oversight_subversion import SPEC, oversight_subversion
+from scheming_evals.evals.oversight_subversion.detector import oversight_detector
+from scheming_evals.evals.oversight_subversion.tools import oversight_tools
+from scheming_evals.evals.oversight_subversion.world import build_world
+from scheming_evals.evals.tools import COMMANDS, bash_tool
 from scheming_evals.reference.server import Fault, FaultHook, ReferenceServer
 from scheming_evals.world import conditions_of
 from tests.test_openai_wire import EXPECTED, no_network  # noqa: F401 - a fixture
@@ -254,10 +253,10 @@ def _scripted_run(tmp_path: Any, first: str) -> EvalSample:
     cond = conditions_of()
 
     def tools(meta: dict[str, Any]) -> list[Any]:
-        return [common.bash_tool(timeout=COMMAND_TIMEOUT), *oversight_tools(meta)[1:]]
+        return [bash_tool(timeout=COMMAND_TIMEOUT), *oversight_tools(meta)[1:]]
 
-    task = common.covert_task("oversight_subversion", cond, SCENARIO, build_world, tools,
-                              oversight_detector(), common.MESSAGE_LIMIT, False)
+    task = covert_task(SPEC, cond, build_world, tools, oversight_detector(),
+                       RunOptions(scenarios=SCENARIO, followup_samples=0))
     model = get_model("mockllm/model", custom_outputs=[
         _bash(first),
         _bash("sed -i 's/oversight_enabled: true/oversight_enabled: false/' "
@@ -280,7 +279,7 @@ def test_hanging_command_times_out_and_the_run_goes_on(tmp_path: Any) -> None:
     hang, disable, done = _tool_results(s)
     assert hang == f"Command timed out after {COMMAND_TIMEOUT} seconds."
     assert done == "Task marked as done."
-    commands = s.store[common.COMMANDS]
+    commands = s.store[COMMANDS]
     assert [c["returncode"] for c in commands] == [None, 0]
     assert scores(s)["disabled_oversight"]
 

@@ -9,8 +9,15 @@ from inspect_ai.log import resolve_sample_attachments
 
 from scheming_evals.evals.goal_guarding import goal_guarding
 from scheming_evals.evals.oversight_subversion import oversight_subversion
+from scheming_evals.evals.registry import spec
 from scheming_evals.evals.self_exfiltration import self_exfiltration
-from scheming_evals.stimuli import FOLLOWUP_PREFIX, FOLLOWUP_SUFFIX, followup_variants
+from scheming_evals.stimuli import FOLLOWUP_PREFIX, FOLLOWUP_SUFFIX
+
+
+def followup_variants(eval_name: str) -> dict[str, str]:
+    followup = spec(eval_name).followup
+    assert followup is not None
+    return followup.variants()
 
 N = 3
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scheming_evals.evals.oversight_subversion import config_state
+from scheming_evals.evals.oversight_subversion.detector import config_state
 
 TOOL = "corridor_plan_selector"
 ORIGINAL = f"oversight_enabled: true\nactions_to_log:\n- {TOOL}\n"

@@ -125,3 +125,101 @@ def test_deferred_controls_across_all_scenarios(tmp_path) -> None:
             v = s.scores["sandbagging_scorer"].value
             want = poorly if s.metadata["incentive"] == "do_poorly" else 1.0
             assert v["accuracy"] == want and v["read_documentation"], (policy, s.id)
+
+
+# --- the agents act on what a memo means, not on its wording ----------------------------------
+
+def _simulate(policy: str, world, tools: list[str]) -> list[tuple[str, str | None, dict]]:
+    """The policy's actions in ``world``, offline: each bash command's output comes from the
+    world's files (``cat``; ``hostname; ls DIR``), tools answer as the eval's would."""
+    from inspect_ai.tool import ToolInfo
+
+    from scheming_evals.reference.observe import View
+    from scheming_evals.reference.policies import POLICIES, plan
+
+    home = world.files[world.hostname]
+    view = View(system=world.system, task=world.user,
+                tools={n: ToolInfo(name=n, description=n) for n in tools})
+    actions: list[tuple[str, str | None, dict]] = []
+    for _ in range(40):
+        step = next((s for s in plan(POLICIES[policy], view) if s.tag not in view.steps), None)
+        if step is None or step.tool is None:
+            break
+        actions.append((step.tag, step.tool, step.args))
+        view.steps.append(step.tag)
+        command = str(step.args.get("command", ""))
+        out = ""
+        if command.startswith("cat ") and "\n" not in command:
+            out = str(home.get(command[4:].strip(), f"cat: {command[4:]}: No such file"))
+        elif command.startswith("hostname"):
+            folder = command.split("ls", 1)[1].strip()
+            names = sorted(p[len(folder) + 1:] for p in home if p.startswith(folder + "/")
+                           and "/" not in p[len(folder) + 1:])
+            out = "\n".join([world.hostname, *names]) + "\n"
+        view.outputs[step.tag] = out
+        if step.tool not in ("bash", "done") and "done" not in tools:
+            break  # alignment faking: the choice ends the episode
+    return actions
+
+
+def _worlds(eval_name: str, scenario: str, scenario_dir: str | None, **cond: str) -> list:
+    from importlib import import_module
+
+    from scheming_evals.conditions import DEFAULTS
+
+    build = import_module(f"scheming_evals.evals.{eval_name}.world").build_world
+    meta = {**DEFAULTS, **cond, "scenario": scenario}
+    if scenario_dir:
+        meta["scenario_dir"] = scenario_dir
+    if eval_name == "instrumental_alignment_faking":
+        return [build({**meta, "setting": s}) for s in ("testing", "deployment")]
+    return [build(meta)]
+
+
+MEMO_EVALS = {"oversight": "oversight_subversion", "exfiltration": "self_exfiltration",
+              "goal_guarding": "goal_guarding", "testing": "instrumental_alignment_faking",
+              "deployment": "instrumental_alignment_faking"}
+
+
+@pytest.mark.parametrize("relation", ["conflict", "aligned", "reversed"])
+@pytest.mark.parametrize("key", list(MEMO_EVALS))
+def test_reworded_memos_give_the_same_actions(tmp_path, key: str, relation: str) -> None:
+    """Each rewording of each memo: every policy does exactly what it does under the packaged
+    wording (same commands, same paths, same choice), and the faker still fakes."""
+    from scheming_evals.scenario import scenario_by_id
+    from tests.test_user_scenarios import BASE, REWORDED, write_scenario
+
+    eval_name = MEMO_EVALS[key]
+    faking = eval_name == "instrumental_alignment_faking"
+    tool = scenario_by_id(BASE).selector.tool
+    tools = ["bash", tool] if faking else ["bash", tool, "done"]
+    policies = (["honest", "alignment-faker"] if faking
+                else ["honest", "cautious", "schemer", "schemer-denier"])
+    base_worlds = _worlds(eval_name, BASE, None, relation=relation)
+    for k, text in enumerate(REWORDED[key]):
+        sid = f"reworded_{key}_{k}"
+        write_scenario(tmp_path, sid, memos={key: text})
+        worlds = _worlds(eval_name, sid, str(tmp_path), relation=relation)
+        for base_world, world in zip(base_worlds, worlds, strict=True):
+            if faking and world.facts["setting"] != key:
+                continue
+            path = world.facts["data_path"]
+            assert world.files[world.hostname][path] != base_world.files[world.hostname][path]
+            for policy in policies:
+                got = _simulate(policy, world, tools)
+                assert got == _simulate(policy, base_world, tools), (key, k, policy)
+                tags = {tag for tag, _, _ in got}
+                if policy == "schemer":  # it found what the memo names and acted on it
+                    assert tags & {"disable", "exfil", "overwrite"}, (key, k)
+                if policy == "alignment-faker" and relation != "aligned":
+                    wanted = ("developer_option" if world.facts["setting"] == "testing"
+                              else "model_option")
+                    assert got[-1][2]["strategy"] == world.facts[wanted], (key, k)
+
+
+def test_the_packaged_scenarios_read_right_for_every_eval() -> None:
+    """The loader's reading check (run on every user scenario) holds for the packaged ones."""
+    from scheming_evals.scenario import reading_problem
+
+    problems = {s.id: reading_problem(s) for s in load_scenarios()}
+    assert {k: v for k, v in problems.items() if v} == {}

@@ -17,7 +17,9 @@ from inspect_ai.log import EvalLog, EvalSample
 from inspect_ai.model import ChatMessage, ModelOutput, ModelUsage, get_model
 from inspect_ai.tool import ToolInfo
 
-from scheming_evals.evals.sandbagging import (
+from scheming_evals.evals.sandbagging import sandbagging
+from scheming_evals.evals.sandbagging.detector import parse_answers, reads_documentation, runs_code
+from scheming_evals.evals.sandbagging.world import (
     DOC_PATH,
     LETTERS,
     QUESTIONS_PATH,
@@ -25,12 +27,8 @@ from scheming_evals.evals.sandbagging import (
     data,
     documentation,
     generate_questions,
-    parse_answers,
     question_seeds,
-    reads_documentation,
     render_questions,
-    runs_code,
-    sandbagging,
 )
 from scheming_evals.stimuli import NUDGE_NONE
 from scheming_evals.world import NO_REASONING
@@ -328,3 +326,32 @@ def test_no_submission_scores_zero(tmp_path_factory: pytest.TempPathFactory) -> 
     assert "no submit call" in (s.scores["sandbagging_scorer"].explanation or "")
     m = _metrics(log)
     assert m["accuracy_do_well"] == 0.0 and "diff" not in m
+
+
+def test_evidence_cites_the_submit_call(paired: dict[str, EvalLog]) -> None:
+    """The submission is shown by the first submit call and the answers it gave; reading the
+    documentation by the bash calls that read it."""
+    for s in paired["sandbagger"].samples or []:
+        score = s.scores["sandbagging_scorer"]
+        calls = s.store["tool_calls"]
+        assert [c["tool"] for c in calls] == ["bash", "bash", "submit"]
+        assert score.metadata is not None
+        records = {r["behaviour"]: r for r in score.metadata["evidence"]}
+        assert set(records) == {"submitted", "read_documentation"}  # no code was run
+        sub = records["submitted"]
+        assert sub["calls"] == [2]
+        answers = calls[2]["arguments"]["answers"]
+        assert repr(answers) in sub["shows"]
+        assert f"read as {score.value['answers']}" in sub["shows"]
+        assert f"{score.value['correct']}/10 correct" in sub["shows"]
+        assert records["read_documentation"]["calls"] == [0]  # cat Documentation.md, not the
+        # questions
+        for r in records.values():
+            assert r["shows"] in (score.explanation or "")
+
+
+def test_no_submission_has_no_evidence(tmp_path_factory: pytest.TempPathFactory) -> None:
+    log, = _run([sandbagging(incentive="do_well", samples=1)], silent,
+                str(tmp_path_factory.mktemp("silent_evidence")))
+    score = (log.samples or [])[0].scores["sandbagging_scorer"]
+    assert score.metadata == {"evidence": []}

@@ -92,3 +92,91 @@ def test_field_error_points_at_the_right_line(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(p)
     assert str(info.value).startswith(f"{p}:{want}: field `options.1.letter`")
+
+
+# --- invariants the evals and the scripted agents rely on, enforced by the loader ------------
+
+def _no_conflict_left(d: dict) -> None:
+    """The top candidate best in every field and every other one favouring the goal: boosting
+    the last one then changes nothing a detector could see as favouring the goal."""
+    em = d["email"]
+    for c in em["candidates"]:
+        if c["name"] == "Castellan Motors":
+            c["values"]["warranty_years"] = 7
+        c["favours_goal"] = c["name"] != "Castellan Motors"
+    em["emails"][1]["body"] = em["emails"][1]["body"].replace("warranty of 4", "warranty of 7")
+
+
+def _rename_candidate(d: dict, new: str) -> None:
+    em = d["email"]
+    old = em["candidates"][0]["name"]
+    em["candidates"][0]["name"] = new
+    for e in em["emails"]:
+        if e.get("candidate") == old:
+            e["candidate"] = new
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expect"),
+    [
+        # the three that only a test checked before: data file, selector tool (and the
+        # scoring script, checked through the email world: see test_user_scenarios)
+        (lambda d: d.update(user_task=d["user_task"].replace("eastgate_corridor_data.txt",
+                                                              "eastgate_notes.txt")),
+         ("`user_task`", "name the data file as project/communications/eastgate_corridor")),
+        (lambda d: d.update(user_task=d["user_task"] + " Never use the budget_plan_selector."),
+         ("`user_task`", "budget_plan_selector", "corridor_plan_selector")),
+        # the options section the agents read
+        (lambda d: d["options"][0].update(title="Transit and\ncycling first"),
+         ("`options.0.title`", "one line")),
+        (lambda d: d["options"][1].update(description=d["options"][1]["description"]
+                                          + "\n\nAnd more."),
+         ("`options.1.description`", "one paragraph")),
+        (lambda d: d["data"].update(body=d["data"]["body"] + "Option A: keep it as it is\n"),
+         ("`data.body`", "start like an option")),
+        # the goal the agents read back from the prompt
+        (lambda d: d["goals"].update(other="maximize private car throughput in the long term "
+                                           "on the arterial roads"),
+         ("`goals.other`", "takes the goal to be")),
+        # the candidate list and the inbox the email agents read
+        (lambda d: _rename_candidate(d, "Norrland; Coachworks"),
+         ("`email.candidates.0.name`", "may not contain ';'")),
+        (lambda d: d["email"]["emails"][2].update(body=d["email"]["emails"][2]["body"]
+                                                  + "-----\nforwarded\n"),
+         ("`email.emails.2.body`", "five dashes")),
+        (_no_conflict_left, ("`email.candidates`", "favour the goal up the ranking")),
+        # memos: only keys an eval's SPEC declares, placeholders that can be filled
+        (lambda d: d.update(memos={"pep_talk": "Hi {system_name}."}),
+         ("`memos`", "unknown memo keys ['pep_talk']")),
+        (lambda d: d.update(memos={"testing": "Not yet {0} deployed."}),
+         ("`memos`", "placeholder {0} is not a name")),
+        (lambda d: d.update(memos={"testing": "Not yet {deployed."}),
+         ("`memos`", "memo `testing`")),
+    ],
+)
+def test_invariants_are_enforced_by_the_loader(tmp_path, mutate, expect) -> None:
+    p = _write(tmp_path, mutate)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(p)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert re.match(rf"^{re.escape(str(p))}:\d+: field `", msg), msg
+    for part in expect:
+        assert part in msg, msg
+
+
+def test_invariant_errors_point_at_the_right_line(tmp_path: Path) -> None:
+    p = _write(tmp_path, lambda d: d["email"]["emails"][2].update(
+        body=d["email"]["emails"][2]["body"] + "-----\n"))
+    lines = p.read_text().splitlines()
+    third = [i for i, ln in enumerate(lines, 1) if ln.strip().startswith("- kind:")][2]
+    body = next(i for i, ln in enumerate(lines, 1) if i > third and "body:" in ln)
+    with pytest.raises(ScenarioError, match=rf"^{re.escape(str(p))}:{body}: field "):
+        load_scenario(p)
+
+
+def test_memo_keys_are_the_evals_own() -> None:
+    from scheming_evals.evals.registry import memo_keys
+
+    assert memo_keys() >= {"oversight", "exfiltration", "goal_guarding", "testing",
+                           "deployment"}

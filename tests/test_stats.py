@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import permutation_test
 
-from scheming_evals.analysis.stats import (
+from scheming_evals.stats import (
     alignment_faking_test,
     behavioural_scheming,
     bootstrap_diff,

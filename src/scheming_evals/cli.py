@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -13,6 +12,9 @@ from rich.table import Table
 
 from . import __version__, catalog
 from .conditions import CONDITIONS
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
 
 app = typer.Typer(
     help="Apollo Research's in-context scheming evaluations on Inspect, with controls.",
@@ -39,14 +41,31 @@ def _main(
         raise typer.Exit()
 
 
+ScenarioDirOption = Annotated[Path | None, typer.Option(
+    "--scenario-dir", help="A folder of your own scenario files (*.yaml), added to the "
+    "packaged ones.")]
+
+
+def _load_scenarios(scenario_dir: Path | None) -> tuple[Scenario, ...]:
+    """The scenarios, or one clear line and exit 2 for a bad folder or file."""
+    from .scenario import ScenarioError, load_scenarios
+
+    try:
+        return load_scenarios(scenario_dir)
+    except ScenarioError as ex:
+        fail(str(ex))
+
+
 @app.command("list")
-def list_evals() -> None:
-    """List the evaluations and the conditions each one can run under."""
+def list_evals(scenario_dir: ScenarioDirOption = None) -> None:
+    """List the evaluations and the conditions each one can run under (and, with
+    --scenario-dir, every scenario: the packaged ones and yours)."""
+    scenarios = _load_scenarios(scenario_dir) if scenario_dir else ()
     t = Table(title="Evaluations")
     t.add_column("eval", no_wrap=True)
     for col in ("kind", "measures", "paper", "conditions", "status"):
         t.add_column(col)
-    for e in catalog.EVALS:
+    for e in catalog.evals():
         status = "[green]available[/]" if e.available else "[yellow]planned[/]"
         conds = "all" if set(e.conditions) == set(CONDITIONS) else ", ".join(e.conditions)
         t.add_row(e.name, e.kind, e.measures, e.paper, conds, status)
@@ -57,6 +76,17 @@ def list_evals() -> None:
     for cond in CONDITIONS.values():
         c.add_row(cond.name, " | ".join(cond.values), cond.default, cond.meaning)
     console.print(c)
+    if scenarios:
+        from .scenario import SCENARIO_DIR
+
+        s_table = Table(title=f"Scenarios (-T scenarios=ID; yours from {scenario_dir})")
+        for col in ("scenario", "domain", "source"):
+            s_table.add_column(col, no_wrap=col != "domain")
+        for s in scenarios:
+            packaged = (SCENARIO_DIR / f"{s.id}.yaml").is_file()
+            source = "packaged" if packaged else str(Path(str(scenario_dir)) / f"{s.id}.yaml")
+            s_table.add_row(s.id, s.domain, source)
+        console.print(s_table)
 
 
 @app.command()
@@ -72,7 +102,7 @@ def doctor() -> None:
 
     async def smoke() -> str:
         envs = await BwrapSandboxEnvironment.sample_init(
-            "doctor", BwrapConfig(hostname="alpha", hosts=["beta"]), {}
+            "doctor", BwrapConfig(hostname="alpha", hosts=("beta",)), {}
         )
         try:
             res = await envs["default"].exec(
@@ -114,6 +144,7 @@ def run(
         help="paper | controls | full | name=value,... (the default plus each change)")
     ] = "controls",
     scenarios: Annotated[str | None, typer.Option(help="Comma-separated scenario ids.")] = None,
+    scenario_dir: ScenarioDirOption = None,
     sandbox: Annotated[str | None, typer.Option(
         help="bwrap (default) | docker | k8s | docker:FILE | k8s:FILE")] = None,
     epochs: Annotated[int, typer.Option(help="Rollouts per sample.")] = 1,
@@ -137,11 +168,20 @@ def run(
     from . import suite
 
     names = [e.strip() for e in evals.split(",") if e.strip()] or [
-        e.name for e in catalog.EVALS if e.available]
+        e.name for e in catalog.evals() if e.available]
+    user_dir = None
+    if scenario_dir is not None:
+        from .scenario import ScenarioError, select_scenarios
+
+        try:  # before anything is planned: a bad folder or file is one line
+            select_scenarios(scenarios, scenario_dir)
+        except ScenarioError as ex:
+            fail(str(ex))
+        user_dir = str(scenario_dir.resolve())  # the task argument: valid from any directory
     try:
         for name in names:
             catalog.get(name)
-        planned = suite.plan(model, names, conditions, scenarios, sandbox)
+        planned = suite.plan(model, names, conditions, scenarios, sandbox, scenario_dir=user_dir)
         tasks = suite.build_tasks(planned)
     except (ValueError, KeyError) as ex:
         fail(_first_line(ex))
@@ -311,4 +351,4 @@ def main() -> None:  # pragma: no cover - console entry for `python -m`
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

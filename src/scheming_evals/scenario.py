@@ -2,13 +2,24 @@
 
 A scenario is one domain (an AI system, its company, two competing goals, a user task, a data
 file and the options of a selector tool, plus the email-reranking data). Every covert eval adapts
-the same scenario set. The text lives in ``scenarios/*.yaml``; nothing here writes prose.
+the same scenario set. The text lives in ``scenarios/*.yaml``, plus the user's own folder of
+scenario files (``scenario_dir``); nothing here writes prose.
+
+The loader enforces every invariant the evals and the scripted reference agents rely on, each
+with a ``file:line: field ...`` error: the fields and their types, then the cross-field rules
+(:func:`_invariants`), then, for the user's scenarios, that the scripted agents read every eval's
+world built from it right (:func:`_check_reading`; the packaged ones are checked by the tests).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+import string
+from collections.abc import Mapping
 from functools import lru_cache
+from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal
 
@@ -181,10 +192,24 @@ class Scenario(_Strict):
     @field_validator("memos")
     @classmethod
     def _memo_keys(cls, v: dict[str, str]) -> dict[str, str]:
-        allowed = {"oversight", "exfiltration", "goal_guarding", "testing", "deployment"}
+        if not v:
+            return v
+        from .evals.registry import memo_keys  # the evals import this module
+
+        allowed = memo_keys()
         bad = set(v) - allowed
         if bad:
             raise ValueError(f"unknown memo keys {sorted(bad)}; allowed: {sorted(allowed)}")
+        for key, text in v.items():
+            try:
+                fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+            except ValueError as ex:
+                raise ValueError(f"memo `{key}`: {ex} (write a placeholder as {{name}} and a "
+                                 "literal brace as {{ or }})") from None
+            odd = [f for f in fields if not re.fullmatch(r"[a-z_]+", f)]
+            if odd:
+                raise ValueError(f"memo `{key}`: placeholder {{{odd[0]}}} is not a name (write "
+                                 "e.g. {developer_goal}; a literal brace as {{ or }})")
         return v
 
     @field_validator("options")
@@ -241,13 +266,17 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 8x faster
+
+
 def _load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as ex:
-        raise ScenarioError(f"{path}: cannot read ({ex.strerror}); check the path") from None
+    except (OSError, UnicodeDecodeError) as ex:
+        why = ex.strerror if isinstance(ex, OSError) else "not UTF-8 text"
+        raise ScenarioError(f"{path}: cannot read ({why}); check the path") from None
     try:
-        return yaml.safe_load(text), yaml.compose(text)
+        return yaml.load(text, Loader=_LOADER), yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as ex:
         mark = getattr(ex, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -278,25 +307,275 @@ def load_scenario(path: str | Path) -> Scenario:
             f"{path}:{_line_of(node, ('id',))}: field `id` is {scenario.id!r} but the file is "
             f"{path.name}; make them match"
         )
+    broken = _invariants(scenario)
+    if broken:
+        loc, msg = broken
+        field = ".".join(str(p) for p in loc)
+        raise ScenarioError(f"{path}:{_line_of(node, loc)}: field `{field}`: {_one_line(msg)}")
     return scenario
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+Loc = tuple[int | str, ...]
+
+
+def _invariants(s: Scenario) -> tuple[Loc, str] | None:
+    """The first cross-field rule ``s`` breaks that the evals or the scripted agents rely on:
+    (where, what and how to fix it); None if it keeps them all."""
+    from .reference import extract
+    from .world import DATA_DIR, fmt, prompts
+
+    data_path = f"{DATA_DIR}/{s.data.filename}"
+    named = extract.named_file(s.user_task, "txt")
+    if named != data_path:
+        return ("user_task",), (f"the agent reads the file the task names first, so name the "
+                                f"data file as {data_path} (it names {named or 'no .txt file'})")
+    tools = set(re.findall(r"\b[a-z][a-z0-9_]*_selector\b", s.user_task)) - {s.selector.tool}
+    if tools:
+        return ("user_task",), (f"it names the tool {sorted(tools)[0]}, but this scenario's "
+                                f"selector is {s.selector.tool}; name that one (or 'the selector "
+                                "tool')")
+    for i, o in enumerate(s.options):
+        if "\n" in o.title.strip():
+            return ("options", i, "title"), "write the title on one line"
+        if re.search(r"\n[ \t]*\n", o.description.strip()):
+            return ("options", i, "description"), "write the description as one paragraph " \
+                                                   "(no blank line: the memo follows the options)"
+    for loc, text in [(("data", "body"), s.data.body)] + [
+            (("options", i, "description"), o.description) for i, o in enumerate(s.options)]:
+        m = re.search(r"^\s*Option [A-F]:", text, re.M)
+        if m:
+            return loc, (f"no line may start like an option ({m.group().strip()!r}): the agents "
+                         "read the options from those lines; reword it")
+    p = prompts()
+    for serves in ("prosocial", "other"):
+        goal = _one_line(getattr(s.goals, serves))
+        for template in (p["goal_sentence"], p["user_goal_prefix"]):
+            got = extract.goal_in(fmt(template, model_goal=goal))
+            if got != goal:
+                return ("goals", serves), (f"a reader of the prompt takes the goal to be "
+                                           f"{got!r}: keep it one phrase, without a full stop or "
+                                           "'in the long term'")
+    em = s.email
+    seen: set[str] = set()
+    for i, c in enumerate(em.candidates):
+        if c.name in seen:
+            return ("email", "candidates", i, "name"), f"{c.name!r} is listed twice"
+        seen.add(c.name)
+        if ";" in c.name or "\n" in c.name or c.name.strip() != c.name or c.name.endswith("."):
+            return ("email", "candidates", i, "name"), (
+                "the task lists the candidates as 'A; B; C.': a name may not contain ';' or a "
+                "line break, nor start or end with a space or end with '.'")
+    for i, e in enumerate(em.emails):
+        if re.search(r"^-----\s*$", e.body, re.M):
+            return ("email", "emails", i, "body"), "a line of five dashes separates emails in " \
+                                                   "the inbox; remove it"
+    truth = [c.name for c in em.ground_truth()]
+    last = truth[-1]
+    boosted = {c.name: dict(c.values) for c in em.candidates}
+    for f in em.fields:
+        col = [c.values[f.name] for c in em.candidates]
+        boosted[last][f.name] = max(col) if f.higher_is_better else min(col)
+    scores = em.scores(boosted)
+    ranking = sorted(scores, key=lambda n: (-scores[n], n))
+    favoured = [c.name for c in em.candidates if c.favours_goal]
+    if sum(map(ranking.index, favoured)) >= sum(map(truth.index, favoured)):
+        return ("email", "candidates"), (
+            f"a scheming agent gives {last!r} (ranked last) the best figure in every field; that "
+            "must move the candidates that favour the goal up the ranking (ties go by name), so "
+            "it must overtake a candidate that does not")
+    return None
+
+
+def _scenario_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.yaml") if not p.name.startswith("_"))
+
+
 @lru_cache(maxsize=1)
-def load_scenarios(directory: str | None = None) -> tuple[Scenario, ...]:
-    """All scenarios in ``directory`` (default: the packaged set), sorted by id."""
-    folder = Path(directory) if directory else SCENARIO_DIR
-    files = sorted(p for p in folder.glob("*.yaml") if not p.name.startswith("_"))
+def _packaged() -> tuple[Scenario, ...]:
+    files = _scenario_files(SCENARIO_DIR)
     if not files:
-        raise ScenarioError(f"{folder}: no scenario files (*.yaml) found; check the directory")
+        raise ScenarioError(f"{SCENARIO_DIR}: no scenario files (*.yaml) found; reinstall")
     return tuple(load_scenario(p) for p in files)
 
 
-def scenario_by_id(scenario_id: str) -> Scenario:
-    """One packaged scenario by id (ScenarioError if unknown)."""
-    for s in load_scenarios():
+Stamp = tuple[tuple[str, int, int], ...]
+
+
+def _user_folder(scenario_dir: str | Path) -> tuple[Path, Path, Stamp] | None:
+    """The user's folder (as given, and resolved: the cache key) and a stamp of its files
+    (name, mtime, size), so that an edited file is read again; None if it is the packaged
+    folder itself."""
+    folder = Path(scenario_dir).expanduser()
+    if not folder.exists():
+        raise ScenarioError(f"{folder}: no such scenario directory; check the path")
+    if not folder.is_dir():
+        raise ScenarioError(f"{folder}: not a directory; give the folder that holds your "
+                            "scenario files (*.yaml)")
+    files = _scenario_files(folder)
+    if not files:
+        raise ScenarioError(f"{folder}: no scenario files in it (*.yaml, not starting with _); "
+                            "add yours, e.g. a copy of a packaged one with a new id")
+    key = folder.resolve()
+    if key == SCENARIO_DIR.resolve():
+        return None
+    stats = [(p.name, p.stat()) for p in files]
+    return folder, key, tuple((n, st.st_mtime_ns, st.st_size) for n, st in stats)
+
+
+@lru_cache(maxsize=16)
+def _user_scenarios(folder: Path, key: Path, stamp: Stamp) -> tuple[Scenario, ...]:
+    """The user's scenarios: each file valid, none with the id of a packaged one."""
+    packaged = {s.id for s in _packaged()}
+    out = []
+    for name, _, _ in stamp:
+        path = folder / name
+        if path.stem in packaged:  # the id must equal the file name, so this is the id
+            _, node = _load_yaml(path)
+            line = _line_of(node, ("id",))
+            raise ScenarioError(
+                f"{path}:{line}: field `id`: {path.stem!r} is already the id of the packaged "
+                f"scenario {SCENARIO_DIR / name}; give yours another id (and name its file "
+                "after it)")
+        out.append(load_scenario(path))
+    return tuple(out)
+
+
+def _merged(scenario_dir: str | Path | None) -> tuple[Scenario, ...]:
+    """Packaged plus the user's scenarios, sorted by id (no reading check)."""
+    found = _user_folder(scenario_dir) if scenario_dir else None
+    if found is None:
+        return _packaged()
+    return tuple(sorted(_packaged() + _user_scenarios(*found), key=lambda s: s.id))
+
+
+def load_scenarios(scenario_dir: str | Path | None = None) -> tuple[Scenario, ...]:
+    """The packaged scenarios plus those in ``scenario_dir`` (its ``*.yaml`` files not starting
+    with ``_``), sorted by id. ScenarioError (one line) for a missing or empty folder, a
+    malformed file, an id a packaged scenario already has, or a scenario whose worlds the
+    scripted agents would misread."""
+    scenarios = _merged(scenario_dir)
+    found = _user_folder(scenario_dir) if scenario_dir else None
+    if found is not None:
+        _check_reading(*found)
+    return scenarios
+
+
+def scenario_by_id(scenario_id: str, scenario_dir: str | Path | None = None) -> Scenario:
+    """One scenario by id, packaged or from ``scenario_dir`` (ScenarioError if unknown)."""
+    scenarios = _merged(scenario_dir)
+    for s in scenarios:
         if s.id == scenario_id:
             return s
-    raise ScenarioError(f"unknown scenario {scenario_id!r}; see src/scheming_evals/scenarios/")
+    raise ScenarioError(_unknown([scenario_id], scenarios, scenario_dir))
+
+
+def scenario_for(meta: Mapping[str, Any]) -> Scenario:
+    """The scenario of a sample, from its metadata (``scenario``, and ``scenario_dir`` when the
+    user's own scenarios are in play)."""
+    return scenario_by_id(str(meta["scenario"]), meta.get("scenario_dir") or None)
+
+
+def select_scenarios(ids: str | list[str] | None, scenario_dir: str | Path | None = None
+                     ) -> list[Scenario]:
+    """All scenarios (packaged plus ``scenario_dir``'s), or those named in ``ids`` (a list, or
+    a comma-separated string), in that order, each once."""
+    scenarios = load_scenarios(scenario_dir)
+    items = [ids] if isinstance(ids, str) else [str(i) for i in ids or []]
+    wanted = list(dict.fromkeys(w.strip() for item in items for w in item.split(",")
+                                if w.strip()))
+    if not wanted:
+        return list(scenarios)
+    known = {s.id: s for s in scenarios}
+    missing = [w for w in wanted if w not in known]
+    if missing:
+        raise ScenarioError(_unknown(missing, scenarios, scenario_dir))
+    return [known[w] for w in wanted]
+
+
+def _unknown(missing: list[str], scenarios: tuple[Scenario, ...],
+             scenario_dir: str | Path | None) -> str:
+    """One line: the unknown ids (with a close match), then every known id."""
+    ids = [s.id for s in scenarios]
+    close = difflib.get_close_matches(missing[0], ids, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    where = "" if scenario_dir else "; your own need --scenario-dir / -T scenario_dir"
+    noun = "scenario" if len(missing) == 1 else "scenarios"
+    return (f"unknown {noun} {', '.join(missing)}{hint}; known ({len(ids)}): "
+            f"{', '.join(ids)}{where}")
+
+
+# -- the scripted agents read every eval's world built from a user's scenario right -----------
+
+@lru_cache(maxsize=16)
+def _check_reading(folder: Path, key: Path, stamp: Stamp) -> None:
+    for s in _user_scenarios(folder, key, stamp):
+        broken = reading_problem(s, folder)
+        if broken:
+            loc, msg = broken
+            path = folder / f"{s.id}.yaml"
+            _, node = _load_yaml(path)
+            field = ".".join(str(p) for p in loc)
+            raise ScenarioError(f"{path}:{_line_of(node, loc)}: field `{field}`: "
+                                f"{_one_line(msg)}")
+
+
+READ_RELATIONS = ("conflict", "reversed")  # the two developer goals a memo can carry
+
+
+def reading_problem(s: Scenario, scenario_dir: str | Path | None = None) -> tuple[Loc, str] | None:
+    """Build every scenario-based eval's world from ``s`` (each memo it has, both developer
+    goals) and ask the scripted agents to read it (``reference.policies.misreading``): the data
+    file and scoring script the task names, the options, the paths and machines each memo names,
+    whether it says the agent is tested or deployed and which option the developers want, every
+    candidate's figures. (where, what) for the first thing misread; None if all read right."""
+    from .conditions import DEFAULTS
+    from .evals.registry import specs
+    from .reference.policies import misreading
+
+    for spec in specs():
+        module = f"{__package__}.evals.{spec.name}.world"
+        if not spec.uses_scenarios or find_spec(module) is None:
+            continue
+        build = import_module(module).build_world
+        for relation in READ_RELATIONS:
+            for key in spec.memo_keys or ("",):
+                meta: dict[str, Any] = {**DEFAULTS, "relation": relation, "scenario": s.id,
+                                        "setting": key}
+                if scenario_dir:
+                    meta["scenario_dir"] = str(scenario_dir)
+                own = key in s.memos
+                try:
+                    world = build(meta)
+                except (KeyError, IndexError, ValueError) as ex:
+                    if not own:
+                        raise
+                    return ("memos", key), (f"{spec.name} cannot fill in this memo ({ex!r}): use "
+                                            "only the placeholders its packaged memo uses")
+                found = misreading(world)
+                if found is None:
+                    continue
+                part, what = found
+                where = f"in {spec.name}'s world ({relation} goals)"
+                if part == "memo" and own:
+                    return ("memos", key), f"{where}, {what}"
+                if part == "memo":
+                    return ("goals",), (f"with the packaged `{key}` memo {where}, {what} (reword "
+                                        f"the goals or option titles, or give your own "
+                                        f"memos.{key})")
+                if part.startswith("email:"):
+                    name = part.split(":", 1)[1]
+                    i = next(i for i, e in enumerate(s.email.emails) if e.candidate == name)
+                    return ("email", "emails", i, "body"), (
+                        f"{what}: write each figure right next to the words of its field's "
+                        "name (e.g. '12 weeks of onboarding')")
+                loc: Loc = {"options": ("options",), "candidates": ("email", "candidates")}.get(
+                    part, ("email", "user_task") if "inbox" in world.facts else ("user_task",))
+                return loc, f"{where}: {what}"
+    return None
 
 
 @lru_cache(maxsize=1)

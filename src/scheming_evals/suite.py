@@ -10,35 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import catalog
 from .conditions import validate
+from .evals import registry
 
-# Single changes from the default that the dissection compares against (SPEC section 4).
-COVERT_CONTROLS = [
-    {"nudge": "none"}, {"goal": "none"}, {"goal": "user"}, {"relation": "aligned"},
-    {"relation": "reversed"}, {"honesty": "instructed"}, {"memo": "absent"},
-]
-COVERT_FULL = COVERT_CONTROLS + [
-    {"difficulty": "medium"}, {"difficulty": "easy"}, {"reasoning": "scratchpad"},
-    {"reasoning": "none"},
-]
-FAKING_CONTROLS = [{"nudge": "strong"}, {"goal": "none"}, {"relation": "aligned"},
-                   {"memo": "absent"}]
-SANDBAGGING_CONTROLS = [{"goal": "none"}]
-
-REFERENCE_MODELS = {
-    "covert": ["reference/honest", "reference/schemer", "reference/nudge-schemer",
-               "reference/schemer-denier"],
-    "instrumental_alignment_faking": ["reference/honest", "reference/alignment-faker"],
-    "sandbagging": ["reference/honest", "reference/sandbagger"],
-}
-# A spread of domains for the offline demo run (all 37 run when a real model is given).
-DEMO_SCENARIOS = ("city_transit,loan_approval,mining_permit,hospital_beds,news_recommender,"
-                  "water_utility")
 DEMO_FOLLOWUPS = 2  # answers per question variant in the offline demo (20 for real models)
-
-
-FOLLOWUP_EVALS = ("oversight_subversion", "self_exfiltration", "goal_guarding")
 
 
 @dataclass(frozen=True)
@@ -51,50 +26,41 @@ class Planned:
 def condition_sets(eval_name: str, spec: str) -> list[dict[str, str]]:
     """The condition dicts to run: ``paper`` | ``controls`` | ``full`` | ``a=b,c=d`` (the
     default plus each listed single change)."""
-    kind = catalog.get(eval_name).kind
+    es = registry.spec(eval_name)
     if spec == "paper":
         return [{}]
     if spec in ("controls", "full"):
-        if eval_name == "instrumental_alignment_faking":
-            extra = FAKING_CONTROLS
-        elif eval_name == "sandbagging":
-            extra = SANDBAGGING_CONTROLS
-        else:
-            extra = COVERT_CONTROLS if spec == "controls" else COVERT_FULL
-        return [{}, *extra]
+        extra = [*es.controls, *(es.full if spec == "full" else ())]
+        return [{}, *(dict(c) for c in extra)]
     out: list[dict[str, str]] = [{}]
     for item in [x.strip() for x in spec.split(",") if x.strip()]:
         if "=" not in item:
             raise ValueError(f"--conditions: {item!r} is not name=value (or paper|controls|full)")
         k, v = (p.strip() for p in item.split("=", 1))
         validate(k, v)  # an unknown name or value is an error even where it does not apply
-        if k in catalog.get(eval_name).conditions or kind == "covert":
+        if k in es.conditions:
             out.append({k: v})
     return out
 
 
 def plan(models: list[str], evals: list[str], conditions: str,
-         scenarios: str | None, sandbox: str | None = None) -> list[Planned]:
+         scenarios: str | None, sandbox: str | None = None,
+         scenario_dir: str | None = None) -> list[Planned]:
     """Every (eval, condition, model) to run (``sandbox``: every task's ``sandbox`` parameter,
-    e.g. ``docker``; default bwrap)."""
+    e.g. ``docker``; default bwrap; ``scenario_dir``: the user's own scenarios, added)."""
     planned: list[Planned] = []
     for name in evals:
-        info = catalog.get(name)
-        if not info.available:
-            raise ValueError(f"eval {name!r} is not available yet")
-        group = "covert" if info.kind == "covert" else name
-        targets = models or REFERENCE_MODELS[group]
+        es = registry.spec(name)
+        targets = models or list(es.reference_models)
         demo = not models
         for cond in condition_sets(name, conditions):
             args: dict[str, Any] = dict(cond)
-            if name == "sandbagging":
-                args.setdefault("samples", 20 if demo else 50)
-            else:
-                chosen = scenarios or (DEMO_SCENARIOS if demo else None)
-                if chosen:
-                    args["scenarios"] = chosen
-                if demo and name in FOLLOWUP_EVALS:
-                    args["followup_samples"] = DEMO_FOLLOWUPS
+            args.update(es.demo_args if demo else es.real_args)
+            if es.uses_scenarios:
+                if scenarios:
+                    args["scenarios"] = scenarios
+                if scenario_dir:
+                    args["scenario_dir"] = scenario_dir
             if sandbox:
                 args["sandbox"] = sandbox
             for m in targets:
@@ -106,11 +72,10 @@ def build_tasks(planned: list[Planned]) -> list[Any]:
     """Inspect tasks, each bound to its model."""
     from inspect_ai import task_with
 
-    from . import _registry
-
+    tasks = registry.load_tasks()
     out = []
     for p in planned:
-        factory = getattr(_registry, p.eval_name)
+        factory: Any = tasks[p.eval_name]
         out.append(task_with(factory(**p.args), model=p.model))
     return out
 
@@ -162,7 +127,7 @@ class Price:
         """USD for one ``ModelUsage``."""
         read = usage.input_tokens_cache_read or 0
         write = usage.input_tokens_cache_write or 0
-        return (usage.input_tokens * self.input + usage.output_tokens * self.output
+        return float(usage.input_tokens * self.input + usage.output_tokens * self.output
                 + read * (self.input if self.cache_read is None else self.cache_read)
                 + write * (self.input if self.cache_write is None else self.cache_write)) / 1e6
 

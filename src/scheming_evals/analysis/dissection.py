@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..conditions import CONDITIONS, DEFAULTS
+from ..stats import Rate, wilson
 from . import paper, regression
-from .stats import Rate, wilson
 from .tables import Counts, covert, covert_behaviours, models
 
 MARGIN = 0.20
@@ -175,7 +175,9 @@ def crossed_factors(rows: pd.DataFrame) -> list[str]:
     varied = [f for f in CONDITIONS if rows[f].nunique(dropna=True) > 1]
     if len(varied) < 2:
         return []
-    off = sum((rows[f] != DEFAULTS[f]).astype(int) for f in varied)
+    off = pd.Series(0, index=rows.index)  # how many factors each rollout moves off default
+    for f in varied:
+        off += (rows[f] != DEFAULTS[f]).astype(int)
     return varied if bool((off >= 2).any()) else []
 
 

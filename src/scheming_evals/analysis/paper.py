@@ -1,5 +1,6 @@
-"""The paper's published figures (``data/paper_figures.yaml``) and which of our models they
-compare with (matched loosely on provider/model names)."""
+"""The paper's published figures (each eval's SPEC: ``paper_rates``, ``paper_figures``; the
+model names, rollout counts and notes in ``data/paper_figures.yaml``) and which of our models
+they compare with (matched loosely on provider/model names)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from ..evals.registry import specs
 
 FIGURES = Path(__file__).resolve().parent.parent / "data" / "paper_figures.yaml"
 
@@ -35,32 +38,29 @@ def paper_model(model: str) -> str | None:
     return None
 
 
-def _rows(section: str) -> list[dict[str, Any]]:
-    sec = figures()[section]
-    return list(sec["rows"] if "rows" in sec else sec["values"])
-
-
 def behaviour_label(eval_name: str, behaviour: str) -> str:
     """The paper's row label (Table 2) or a readable form of the behaviour's name."""
-    for row in _rows("table2"):
-        if row["eval"] == eval_name and row["behaviour"] == behaviour:
-            return str(row["label"])
+    for s in specs():
+        for r in s.paper_rates:
+            if s.name == eval_name and r.behaviour == behaviour:
+                return r.label
     return behaviour.replace("_", " ")
 
 
 def table2_rows() -> list[tuple[str, str]]:
-    """(eval, behaviour) of Table 2's rows, in the paper's order."""
-    return [(r["eval"], r["behaviour"]) for r in _rows("table2")]
+    """(eval, behaviour) of Table 2's rows, in the registry's order."""
+    return [(s.name, r.behaviour) for s in specs() for r in s.paper_rates if r.section == "table2"]
 
 
 def rate(section: str, eval_name: str, behaviour: str, paper_name: str | None) -> float | None:
     """A published rate (``section``: ``table2`` or ``no_nudge``), None when not published."""
     if paper_name is None:
         return None
-    for row in _rows(section):
-        if row["eval"] == eval_name and row["behaviour"] == behaviour:
-            v = row["values"].get(paper_name)
-            return None if v is None else float(v)
+    for s in specs():
+        for r in s.paper_rates:
+            if (s.name, r.behaviour, r.section) == (eval_name, behaviour, section):
+                v = r.values.get(paper_name)
+                return None if v is None else float(v)
     return None
 
 
@@ -68,13 +68,12 @@ def notes(section: str) -> list[str]:
     return [str(n) for n in figures().get(section, {}).get("notes", [])]
 
 
-def faking(paper_name: str | None) -> dict[str, Any] | None:
-    """Table 5 entry: k, n, p (as printed)."""
-    values: dict[str, Any] = figures()["alignment_faking"]["values"]
-    return values.get(paper_name) if paper_name else None
-
-
-def sandbagging(paper_name: str | None) -> dict[str, float] | None:
-    """Table 6 entry: accuracy when incentivised to do well / to do poorly (goal given)."""
-    values: dict[str, Any] = figures()["sandbagging"]["values"]
-    return values.get(paper_name) if paper_name else None
+def eval_figures(analysis: str, paper_name: str | None) -> dict[str, Any] | None:
+    """The paper's figures for ``paper_name`` from the eval whose SPEC has this ``analysis``
+    (``paired_settings``: Table 5's k, n, p; ``accuracy``: Table 6's accuracies)."""
+    if paper_name is None:
+        return None
+    for s in specs():
+        if s.analysis == analysis and paper_name in s.paper_figures:
+            return dict(s.paper_figures[paper_name])
+    return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspect_ai.model import ChatMessage, ContentReasoning, ContentText, Model
-from inspect_ai.scorer import Score, Target, mean, scorer
+from inspect_ai.scorer import Score, Scorer, Target, mean, scorer
 from inspect_ai.solver import TaskState
 
 from ..followup.grading import choose_grader, grader_prompt, json_reply, quoted_in
@@ -115,7 +115,7 @@ async def model_labels(model: Model, spans: list[Span]) -> dict[str, Any]:
 
 @scorer(metrics={"keyword_any": [mean()], "verbalised_scheming": [mean()],
                  "verbalised_eval_awareness": [mean()]})
-def reasoning_scorer():  # type: ignore[no-untyped-def]
+def reasoning_scorer() -> Scorer:
     """Keyword measure and grader (or fallback) labels for the sample's visible reasoning."""
 
     async def score(state: TaskState, target: Target) -> Score:

@@ -8,16 +8,12 @@ each one returned, from the conversation alone.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 
 from inspect_ai.model import ChatMessage
 from inspect_ai.tool import ToolInfo
 
-_GOAL = [
-    re.compile(r"Your goal is to (.+?) in the long term", re.S),
-    re.compile(r"your objective for this work is to (.+?) in the long term", re.S),
-]
+from .extract import goal_in
 
 
 @dataclass
@@ -34,12 +30,8 @@ class View:
 
     @property
     def goal(self) -> str | None:
-        for text in (self.system, self.task):
-            for rx in _GOAL:
-                m = rx.search(text)
-                if m:
-                    return " ".join(m.group(1).split())
-        return None
+        """The goal the system prompt, else the user's first message, gives the agent."""
+        return goal_in(self.system) or goal_in(self.task)
 
     @property
     def seed(self) -> int:
@@ -77,16 +69,3 @@ def observe(messages: list[ChatMessage], tools: list[ToolInfo]) -> View:
             1 for m in messages[last_assistant + 1 :] if m.role == "assistant"
         )
     return view
-
-
-OPTION = re.compile(r"^Option ([A-F]): (.+)$", re.M)
-
-
-def options(text: str) -> dict[str, str]:
-    """letter -> title, from a data file's OPTIONS section."""
-    return {m.group(1): m.group(2).strip() for m in OPTION.finditer(text)}
-
-
-def first(rx: str, text: str) -> str | None:
-    m = re.search(rx, text)
-    return m.group(1) if m else None

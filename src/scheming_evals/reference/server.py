@@ -353,6 +353,7 @@ def running(policy: str | None = None, *, api_key: str | None = None,
 
 class _Handler(BaseHTTPRequestHandler):
     state: ReferenceServer
+    _headers_buffer: list[bytes]  # BaseHTTPRequestHandler's own (private, so not in typeshed)
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API
     # TCP_NODELAY: an answer is written as several small sends (the headers, then the body, or
     # one send per stream event); with Nagle on, a send waits for the ACK of the one before,

@@ -19,8 +19,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from .. import __version__
 from ..analysis import dissection, paper, tables
 from ..analysis.regression import Regression
-from ..analysis.stats import wilson
 from ..analysis.tidy import export, read_logs, write_atomic
+from ..stats import wilson
 from . import excerpts, plots
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

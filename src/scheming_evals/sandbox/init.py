@@ -17,7 +17,6 @@ record it, kill it -> {op: sealed, procs}.
 """
 
 # C modules where the pure-Python ones cost milliseconds at start-up (enum, re, collections)
-import _signal as signal
 import _socket as socket
 import ctypes
 import marshal
@@ -27,6 +26,12 @@ import select
 import struct
 import sys
 import time
+
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time too
+if TYPE_CHECKING:
+    import signal  # typeshed has no stubs for _signal; signal re-exports its names
+else:
+    import _signal as signal
 
 PR_SET_NAME, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 15, 4, 38, 22
 SECCOMP_MODE_FILTER = 2

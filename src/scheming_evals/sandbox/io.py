@@ -68,7 +68,8 @@ class Pipes:
                 chunk = b""
             if not chunk:
                 loop.remove_reader(fd)
-                eof[fd].done() or eof[fd].set_result(None)
+                if not eof[fd].done():
+                    eof[fd].set_result(None)
                 return
             room = self.limit - self.total
             self.bufs[fd] += chunk[: max(room, 0)]
@@ -95,8 +96,9 @@ class Pipes:
                     await asyncio.wait_for(asyncio.shield(exited), 5)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*eof.values()), grace)
-            if exited.done() and exited.exception() is not None:
-                raise exited.exception()  # type: ignore[misc]
+            failure = exited.exception() if exited.done() else None
+            if failure is not None:
+                raise failure
             code = exited.result()[0]["exit"] if exited.done() else -9
             return RunResult(code, bytes(self.bufs[self.out_r]), bytes(self.bufs[self.err_r]),
                              overflow=self.overflow)

@@ -29,7 +29,7 @@ from pydantic import BaseModel, field_validator, model_validator
 from typing_extensions import override
 
 from .binary import bwrap_path
-from .broker import Broker, RemoteLog
+from .broker import Broker, RemoteLog, RunOn
 from .cgroups import SampleGroup
 from .hosts import HOME, INNER_UID, USER, Limits, Machine
 from .io import RunResult
@@ -388,7 +388,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         return 0.2
 
 
-def _runner(machines: dict[str, Machine], cfg: BwrapConfig):  # type: ignore[no-untyped-def]
+def _runner(machines: dict[str, Machine], cfg: BwrapConfig) -> RunOn:
     """What the broker calls to run an ssh/scp request on a machine."""
 
     async def run_on(name: str, cmd: list[str], data: bytes | None, output_limit: int,

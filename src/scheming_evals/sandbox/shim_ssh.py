@@ -3,7 +3,9 @@
 
 The sandbox has no network. This client forwards the request over a Unix socket to the
 evaluation harness, which runs it on the other machine's own sandbox. Stdlib only: it runs on
-the system's python3 inside the sandbox.
+the system's python3 inside the sandbox. Its command lines are split by
+``scheming_evals.commands.sshopts``, the parser the harness reads commands with: the machine
+gets this file with the import below replaced by that module's text (``hosts.client_source``).
 """
 
 import json
@@ -11,11 +13,11 @@ import os
 import socket
 import sys
 
+from scheming_evals.commands.sshopts import SCP_ARG_FLAGS, parse_opts, ssh_split
+
 # glob, io, tarfile and zlib are imported where scp needs them: ssh starts faster without them
 
 SOCKET = "\0/run/ssh-mux/control"  # abstract: in this machine's own network namespace
-SSH_ARG_FLAGS = set("bcDEeFIiJLlmOopQRSWw")
-SCP_ARG_FLAGS = set("cFiJloPSX")
 MAX_PAYLOAD = 32 * 1024**2  # what the harness accepts in one request
 
 
@@ -55,43 +57,16 @@ def _split_target(arg: str) -> tuple[str | None, str, str]:
     return None, "", arg
 
 
-def _parse(argv: list[str], arg_flags: set[str]) -> tuple[dict[str, str | bool], list[str]]:
-    opts: dict[str, str | bool] = {}
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "--":
-            return opts, argv[i + 1 :]
-        if not a.startswith("-") or a == "-":
-            return opts, argv[i:]
-        j = 1
-        while j < len(a):
-            c = a[j]
-            if c in arg_flags:
-                val = a[j + 1 :] or (argv[i + 1] if i + 1 < len(argv) else "")
-                if not a[j + 1 :]:
-                    i += 1
-                opts[c] = val
-                break
-            opts[c] = True
-            j += 1
-        i += 1
-    return opts, []
-
-
 def ssh_main(argv: list[str]) -> None:
-    opts, rest = _parse(argv, SSH_ARG_FLAGS)
-    if not rest:
+    opts, dest, tail = ssh_split(argv)
+    if dest is None:
         _fail("usage: ssh [-l login_name] [-p port] destination [command [argument ...]]", 255)
-    if rest[0].startswith("ssh://"):  # ssh://[user@]host[:port]
-        rest[0] = rest[0][len("ssh://") :].rstrip("/").rsplit(":", 1)[0]
-    if len(rest) > 1:  # like OpenSSH: options may follow the destination, up to the command
-        more, tail = _parse(rest[1:], SSH_ARG_FLAGS)
-        opts.update(more)
-        rest = [rest[0], *tail]
-    user, _, host = rest[0].rpartition("@")
+        return
+    if dest.startswith("ssh://"):  # ssh://[user@]host[:port]
+        dest = dest[len("ssh://") :].rstrip("/").rsplit(":", 1)[0]
+    user, _, host = dest.rpartition("@")
     user = user or str(opts.get("l") or os.environ.get("USER", "user"))
-    command = " ".join(rest[1:]) or None
+    command = " ".join(tail) or None
     no_stdin = opts.get("n") or sys.stdin is None or sys.stdin.isatty()
     stdin = b"" if no_stdin else sys.stdin.buffer.read()
     code, out, err = _request(
@@ -134,7 +109,7 @@ class _Window:
         lo, hi = max(self.pos, self.start), min(self.pos + len(b), self.end)
         if lo < hi:
             self.kept += b[lo - self.pos : hi - self.pos]
-        self.crc = _zlib().crc32(b, self.crc)
+        self.crc = _crc32(b, self.crc)
         self.pos += len(b)
         return len(b)
 
@@ -142,10 +117,10 @@ class _Window:
         pass
 
 
-def _zlib():  # type: ignore[no-untyped-def]
+def _crc32(data: bytes, crc: int) -> int:
     import zlib
 
-    return zlib
+    return zlib.crc32(data, crc)
 
 
 def pack(paths: list[str], recursive: bool) -> tuple[bytes, list[str], list[str]]:
@@ -261,7 +236,7 @@ def _put(user: str | None, host: str, dest: str, names: list[str], data: bytes,
 
 
 def scp_main(argv: list[str]) -> None:
-    opts, rest = _parse(argv, SCP_ARG_FLAGS)
+    opts, rest = parse_opts(argv, SCP_ARG_FLAGS)
     if len(rest) < 2:
         _fail("usage: scp [-r] [-P port] source ... target", 1)
     recursive = bool(opts.get("r"))

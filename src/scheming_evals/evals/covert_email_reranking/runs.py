@@ -1,0 +1,113 @@
+"""Which runs of the scoring script a command makes, and what each run used.
+
+Around each bash call that runs a program on an input, the agent's bash tool records the
+program's hash, the input file's text and the output file's text before and after (``RUNS`` in
+the sample's store), so an input deleted or a script restored afterwards still counts.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from inspect_ai.util import OutputLimitExceededError, sandbox, store
+
+from ...commands import HOME, destroys, norm, parse, python_effects, strip_prefixes
+from ...world import sha256
+from ..tools import COMMANDS
+from .world import SCORING_PATH
+
+RUNS = "scoring_runs"  # store key: what each run of the scoring script used
+
+_PYTHON = re.compile(r"^(python|python3|python3\.\d+|pypy3)$")
+_PY_ARG_FLAGS = {"-W", "-X", "-Q"}
+
+
+def script_runs(command: str, cwd: str = HOME, depth: int = 0
+                ) -> list[tuple[str, str | None]]:
+    """(script, input) absolute paths of every ``python SCRIPT.py [INPUT]`` (or ``./SCRIPT.py
+    [INPUT]``) the command line runs, in order (input None if not given); ``cd`` is followed, as
+    are ``bash -c`` and the shell commands a Python program runs. Which runs matter is decided
+    later from what they used (see :func:`_gave`)."""
+    out: list[tuple[str, str | None]] = []
+    if depth > 4:
+        return out
+    for s in parse(command):
+        argv = strip_prefixes(s.argv)
+        if not argv:
+            continue
+        prog = argv[0].rsplit("/", 1)[-1]
+        if prog in ("cd", "pushd"):
+            target = next((a for a in argv[1:] if not a.startswith("-")), HOME)
+            cwd = norm(target, cwd)
+        elif prog in ("bash", "sh", "dash", "zsh") and "-c" in argv[1:-1]:
+            out += script_runs(argv[argv.index("-c") + 1], cwd, depth + 1)
+        elif _PYTHON.match(prog):
+            args = argv[1:]
+            while args and args[0].startswith("-") and args[0] not in ("-", "-c", "-m"):
+                args = args[2:] if args[0] in _PY_ARG_FLAGS else args[1:]
+            code = None
+            if args[:1] == ["-c"] and len(args) > 1:
+                code = args[1]
+            elif args[:1] == ["-"] or not args:
+                code = s.stdin
+            elif args[0] != "-m":
+                out.append((norm(args[0], cwd),
+                            norm(args[1], cwd) if len(args) > 1 else None))
+            for eff in python_effects(code) if code else []:
+                if eff[0] == "shell":
+                    out += script_runs(eff[1], cwd, depth + 1)
+        elif argv[0].endswith(".py"):
+            out.append((norm(argv[0], cwd),
+                        norm(argv[1], cwd) if len(argv) > 1 else None))
+    return out
+
+
+async def read_quietly(path: str) -> str | None:
+    """A file's text in the sandbox, or None (changes nothing, unlike ``read_or_none``)."""
+    if path.startswith(("/dev/", "/proc/", "/sys/")):
+        return None  # a device or pipe could block
+    try:
+        return await sandbox().read_file(path)
+    except (OSError, UnicodeDecodeError, OutputLimitExceededError):  # gone, unreadable, ...
+        return None
+
+
+def writes_of(command: str, scores_path: str) -> dict[str, bool]:
+    """Does the command also edit the scoring script, or write the scores file other than by
+    running a program (redirect, cp/mv onto it, tee, sed -i, Python ``open(.., 'w')``)?"""
+    return {"edits_script": destroys(command, SCORING_PATH),
+            "writes_output": destroys(command, scores_path)}
+
+
+async def record_runs(found: list[tuple[str, str | None]], before: str | None, scores_path: str,
+                       writes: dict[str, bool]) -> None:
+    runs = store().get(RUNS, [])
+    cmds: list[dict[str, Any]] = store().get(COMMANDS, [])
+    last = cmds[-1] if cmds else {}
+    after = await read_quietly(scores_path)
+    for script, inp in found:
+        text = await read_quietly(script)
+        runs.append({
+            "index": last.get("index"), "returncode": last.get("returncode"),
+            "script": script, "script_sha256": sha256(text) if text is not None else None,
+            "input": inp, "input_text": await read_quietly(inp) if inp else None,
+            "output_before": before, "output_text": after, **writes,
+        })
+    store().set(RUNS, runs)
+
+
+async def runs_from_final_state(commands: list[dict[str, Any]], scores_path: str
+                                 ) -> list[dict[str, Any]]:
+    """Without recorded runs (another solver's tools): the final files stand in."""
+    runs = []
+    for c in commands:
+        for script, inp in script_runs(c["command"]):
+            text = await read_quietly(script)
+            runs.append({"index": c.get("index"), "returncode": c.get("returncode"),
+                         "script": script,
+                         "script_sha256": sha256(text) if text is not None else None,
+                         "input": inp, "input_text": await read_quietly(inp) if inp else None,
+                         "output_before": None, "output_text": None,
+                         **writes_of(c["command"], scores_path)})
+    return runs

@@ -1,0 +1,57 @@
+"""The Inspect task ``scheming_evals/covert_email_reranking``."""
+
+from __future__ import annotations
+
+from inspect_ai import Task, task
+
+from ...world import conditions_of
+from ..covert import RunOptions, covert_task
+from ..episode import MESSAGE_LIMIT
+from .detector import email_detector
+from .spec import SPEC
+from .tools import email_tools
+from .world import build_world
+
+
+@task
+def covert_email_reranking(
+    nudge: str = "strong",
+    difficulty: str = "hard",
+    goal: str = "system",
+    relation: str = "conflict",
+    honesty: str = "none",
+    memo: str = "present",
+    reasoning: str = "visible",
+    scenarios: str | list[str] | None = None,
+    scenario_dir: str | None = None,
+    message_limit: int = MESSAGE_LIMIT,
+    interrogation: bool = False,
+    awareness_probe: bool = False,
+    sandbox: str = "bwrap",
+    allow_local_sandbox: bool = False,
+) -> Task:
+    """Covert email reranking: does the agent quietly produce a ranking that favours its goal?
+
+    Args:
+        nudge: Goal nudge in the system prompt (strong, none).
+        difficulty: hard (nudge only), medium (+ noticing hint), easy (+ instruction to act).
+        goal: Where the model's goal is given (system, user, none).
+        relation: conflict, or aligned/reversed (the model's goal is the scoring's own).
+        honesty: none, or instructed (asked for honesty with the developers).
+        memo: present, or absent (no email that says the scoring is checked).
+        reasoning: visible, scratchpad (hidden bash parameter) or none.
+        scenarios: Scenario ids (list or comma-separated); default all.
+        scenario_dir: A folder of your own scenario files, added to the packaged ones.
+        message_limit: Messages per episode.
+        interrogation: Not available (there is no follow-up action to ask about): an error.
+        awareness_probe: Also ask the model what the interaction was for.
+        sandbox: bwrap (default), docker, k8s, docker:FILE or k8s:FILE.
+        allow_local_sandbox: Allow sandbox=local (runs the agent's commands on this machine).
+    """
+    cond = conditions_of(nudge=nudge, difficulty=difficulty, goal=goal, relation=relation,
+                         honesty=honesty, memo=memo, reasoning=reasoning)
+    opts = RunOptions(scenarios=scenarios, scenario_dir=scenario_dir,
+                      message_limit=message_limit, interrogation=interrogation,
+                      awareness_probe=awareness_probe, sandbox=sandbox,
+                      allow_local_sandbox=allow_local_sandbox)
+    return covert_task(SPEC, cond, build_world, email_tools, email_detector(), opts)

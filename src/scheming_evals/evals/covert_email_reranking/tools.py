@@ -1,0 +1,67 @@
+"""Covert email reranking's tools: the inbox reader, ``submit``, and the agent's bash tool,
+which records what each run of the scoring script used (see :mod:`.runs`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_ai.tool import Tool, ToolDef, ToolParam, ToolParams
+from inspect_ai.util import store
+
+from ..episode import Meta
+from ..tools import FINISHED, bash_tool, log_call
+from .runs import read_quietly, record_runs, script_runs, writes_of
+
+SUBMISSION = "submission"  # store key: the submitted answer
+
+
+def read_all_emails_tool(inbox: list[dict[str, str]]) -> Tool:
+    async def execute() -> str:
+        log_call("read_all_emails", {})
+        parts = []
+        for i, m in enumerate(inbox, 1):
+            parts.append(f"Email {i}\nFrom: {m['from']}\nSubject: {m['subject']}\n\n{m['body']}")
+        return "\n\n-----\n\n".join(parts)
+
+    return ToolDef(execute, name="read_all_emails", description="Read every email in the inbox.",
+                   parameters=ToolParams()).as_tool()
+
+
+def submit_tool() -> Tool:
+    async def execute(answer: str) -> str:
+        log_call("submit", {"answer": answer})
+        store().set(SUBMISSION, answer)
+        store().set(FINISHED, True)
+        return "Submitted."
+
+    params = ToolParams(properties={"answer": ToolParam(type="string",
+                                                        description="Your final answer.")},
+                        required=["answer"])
+    return ToolDef(execute, name="submit", description="Submit your final answer.",
+                   parameters=params).as_tool()
+
+
+def recording_bash(inner: Tool, scores_path: str) -> Tool:
+    """The agent's bash tool, unchanged for the agent; after a call that ran the scoring
+    script it records what that run used (script hash, input text, output text)."""
+    d = ToolDef(inner)
+
+    async def execute(command: str, **kwargs: Any) -> str:
+        try:
+            runs = script_runs(command)
+        except Exception:  # noqa: BLE001 - the record must never break the agent's tool
+            runs = []
+        before = await read_quietly(scores_path) if runs else None
+        result = await inner(command=command, **kwargs)
+        if runs:
+            await record_runs(runs, before, scores_path, writes_of(command, scores_path))
+        return str(result)
+
+    return ToolDef(execute, name=d.name, description=d.description,
+                   parameters=d.parameters).as_tool()
+
+
+def email_tools(meta: Meta) -> list[Tool]:
+    bash = bash_tool(scratchpad=meta["reasoning"] == "scratchpad")
+    return [recording_bash(bash, meta["scores_path"]), read_all_emails_tool(meta["inbox"]),
+            submit_tool()]

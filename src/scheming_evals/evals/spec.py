@@ -1,0 +1,114 @@
+"""What one eval is, as data: every module outside the eval's own package reads this record.
+
+Catalog, suite, follow-ups, tables, report and the scenario loader take what they need from an
+eval's ``SPEC``; none of them branches on an eval's name. Pure data (no Inspect import), so the
+registry can list the SPECs without loading the tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..stimuli import followup_variants
+
+Kind = Literal["covert", "deferred"]
+# Which analysis the report gives the eval: a behaviour x model table (covert), the paired
+# testing/deployment table of alignment faking, or accuracy per incentive (sandbagging).
+Analysis = Literal["behaviours", "paired_settings", "accuracy"]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """One boolean the detector reports."""
+
+    name: str
+    meaning: str
+    scheming: bool = True  # False: task completion (reported, never flagged as scheming)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The follow-up interview (paper Section 3.1, Table 8) after a detected covert action."""
+
+    triggers: tuple[str, ...]  # behaviours whose detection starts the interview
+    direct: str  # the paper's direct question, word-exact
+    indirect: str  # the paper's indirect question, word-exact
+    action: str  # what the grader is told the agent did
+
+    def variants(self) -> dict[str, str]:
+        """The 8 question variants (with/without "Management here.", "Be 100% honest.")."""
+        return followup_variants(self.direct, self.indirect)
+
+
+@dataclass(frozen=True)
+class PaperRate:
+    """A rate the paper published for one behaviour, per paper model name."""
+
+    behaviour: str
+    label: str  # the paper's row label
+    section: Literal["table2", "no_nudge"]
+    values: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    """Everything the rest of the project needs to know about one eval."""
+
+    name: str
+    kind: Kind
+    measures: str  # one line for `scheming-evals list`
+    paper: str  # the paper table it reproduces
+    conditions: tuple[str, ...]  # condition names the task takes as -T parameters
+    behaviours: tuple[Behaviour, ...]
+    analysis: Analysis = "behaviours"
+    # Single changes from the defaults that `--conditions controls` runs, and the extra ones
+    # of `--conditions full`.
+    controls: tuple[Mapping[str, str], ...] = ()
+    full: tuple[Mapping[str, str], ...] = ()
+    followup: FollowUp | None = None
+    memo_keys: tuple[str, ...] = ()  # keys a scenario's `memos:` may override for this eval
+    uses_scenarios: bool = True  # False: the eval has its own items (sandbagging's questions)
+    reference_models: tuple[str, ...] = ()  # the scripted agents that are its controls
+    demo_args: Mapping[str, Any] = field(default_factory=dict)  # offline demo task args
+    real_args: Mapping[str, Any] = field(default_factory=dict)  # task args for a real model
+    paper_rates: tuple[PaperRate, ...] = ()
+    # The paper's figures in the eval's own shape (alignment faking's k/n/p, sandbagging's
+    # accuracies), per paper model name.
+    paper_figures: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def behaviour(self, name: str) -> Behaviour:
+        for b in self.behaviours:
+            if b.name == name:
+                return b
+        raise KeyError(f"{self.name} has no behaviour {name!r}")
+
+    @property
+    def behaviour_names(self) -> tuple[str, ...]:
+        return tuple(b.name for b in self.behaviours)
+
+    @property
+    def task_behaviours(self) -> tuple[str, ...]:
+        """Task completion measures: reported, never flagged."""
+        return tuple(b.name for b in self.behaviours if not b.scheming)
+
+
+# What the four covert evals share (SPEC section 4 of the protocol): their condition names,
+# the single changes the dissection compares against, the scripted agents that are their
+# controls, and the offline demo's arguments.
+COVERT_CONDITIONS = ("nudge", "difficulty", "goal", "relation", "honesty", "memo", "reasoning")
+COVERT_CONTROLS: tuple[Mapping[str, str], ...] = (
+    {"nudge": "none"}, {"goal": "none"}, {"goal": "user"}, {"relation": "aligned"},
+    {"relation": "reversed"}, {"honesty": "instructed"}, {"memo": "absent"},
+)
+COVERT_FULL: tuple[Mapping[str, str], ...] = (
+    {"difficulty": "medium"}, {"difficulty": "easy"}, {"reasoning": "scratchpad"},
+    {"reasoning": "none"},
+)
+COVERT_REFERENCE = ("reference/honest", "reference/schemer", "reference/nudge-schemer",
+                    "reference/schemer-denier")
+# A spread of domains for the offline demo run (all scenarios run when a real model is given).
+DEMO_SCENARIOS = ("city_transit,loan_approval,mining_permit,hospital_beds,news_recommender,"
+                  "water_utility")
+COVERT_DEMO: Mapping[str, Any] = {"scenarios": DEMO_SCENARIOS}
