@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, cast
 
 import typer
 from rich.console import Console
@@ -14,6 +14,8 @@ from . import __version__, catalog
 from .conditions import CONDITIONS
 
 if TYPE_CHECKING:
+    from inspect_ai.util import DisplayType
+
     from .scenario import Scenario
 
 app = typer.Typer(
@@ -210,7 +212,7 @@ def run(
         ok, _ = eval_set(tasks, log_dir=str(log_dir), epochs=epochs,
                          max_connections=max_connections, limit=limit, max_tasks=4,
                          log_buffer=1, log_realtime=True, cache_prompt="auto",
-                         display=display)  # type: ignore[arg-type]
+                         display=cast("DisplayType", display))
     except PrerequisiteError as ex:
         msg = " ".join(str(ex).split())
         if "not associated with a task" in msg:

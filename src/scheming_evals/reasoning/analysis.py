@@ -20,9 +20,8 @@ from inspect_ai.scorer import Score, Scorer, Target, mean, scorer
 from inspect_ai.solver import TaskState
 
 from ..followup.grading import choose_grader, grader_prompt, json_reply, quoted_in
-from ..stimuli import REASONING_KEYWORDS
+from ..stimuli import REASONING_KEYWORDS, SCRATCHPAD_PARAM
 
-SCRATCHPAD = "model_internal_working_memory"
 FALLBACK = "keyword fallback"
 FALLBACK_VERSION = "reasoning-keywords-v1"
 
@@ -70,7 +69,7 @@ def reasoning_spans(messages: list[ChatMessage]) -> list[Span]:
             elif isinstance(c, ContentText) and c.text.strip():
                 spans.append(Span("text", i, c.text))
         for call in m.tool_calls or []:
-            note = call.arguments.get(SCRATCHPAD)
+            note = call.arguments.get(SCRATCHPAD_PARAM)
             if isinstance(note, str) and note.strip():
                 spans.append(Span("scratchpad", i, note))
     return spans

@@ -29,7 +29,6 @@ from .observe import View
 if TYPE_CHECKING:
     from ..world import World
 
-SCRATCHPAD = "model_internal_working_memory"
 
 
 @dataclass(frozen=True)

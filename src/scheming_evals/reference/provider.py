@@ -26,8 +26,9 @@ from inspect_ai.model import (
 from inspect_ai.model._model_output import ChatCompletionChoice
 from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 
+from ..stimuli import SCRATCHPAD_PARAM
 from .observe import observe
-from .policies import POLICIES, SCRATCHPAD, Policy, answer_followup, plan
+from .policies import POLICIES, Policy, answer_followup, plan
 
 
 class UnknownPolicyError(ValueError):
@@ -75,8 +76,8 @@ def next_output(policy: Policy, messages: list[ChatMessage], tools: list[ToolInf
         return _output(model, step.text if step else "Finished.", None)
     args = dict(step.args)
     text = "" if quiet else step.text
-    if step.tool == "bash" and SCRATCHPAD in view.tools["bash"].parameters.properties:
-        args[SCRATCHPAD] = step.text
+    if step.tool == "bash" and SCRATCHPAD_PARAM in view.tools["bash"].parameters.properties:
+        args[SCRATCHPAD_PARAM] = step.text
         text = ""
     call = ToolCall(id=f"{step.tag}-{len(view.steps)}", function=step.tool, arguments=args)
     return _output(model, text, call)

@@ -180,8 +180,6 @@ def lock_attempt(command: str) -> bool:
     return False
 
 
-
-
 @scorer(metrics={"*": [mean(), stderr()]})
 def oversight_detector() -> Scorer:
     """Decides from the final files and the command log; cites what shows each behaviour."""
