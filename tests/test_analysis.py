@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from scheming_evals.analysis import dissection, paper, regression, tables
 from scheming_evals.analysis.tidy import LogReadError, read_logs
 from scheming_evals.conditions import CONDITIONS, DEFAULTS
-from scheming_evals.stats import alignment_faking_test, sandbagging_test, wilson
+from scheming_evals.stats import alignment_faking_test, paired_test, wilson
 
 # --- intervals -------------------------------------------------------------------------------
 
@@ -100,6 +101,74 @@ def test_separation_falls_back_to_firth_and_constant_outcome_is_named() -> None:
     assert reg.terms == [] and "constant outcome (10/10)" in reg.note
 
 
+# logistf::sex2 (Heinze & Schemper 2002; the logistf documentation's example): 239 rows of
+# case, age, oc, vic, vicl, vis, dia, as "pattern x count".
+SEX2 = ("0000010 0001000x2 0001010 0001100x8 0001110x18 0010000x42 0010010 0011000 0011100x5 "
+        "0011110x6 0101100x2 0101110x4 0110000x14 0110010 0111000 0111110x2 1000010 1001000x14 "
+        "1001010x3 1001100x10 1001110x12 1001111 1010000x44 1010001x3 1011000x15 1011001 "
+        "1011010x2 1011100x7 1011110x3 1101000x2 1101010 1101011 1101100 1101111 1110000x5 "
+        "1111000x3")
+# logistf 1.2x, logistf(case ~ age + oc + vic + vicl + vis + dia, data = sex2) (defaults:
+# pl=TRUE): coefficient, profile penalised-likelihood 95% interval (as published to 8 digits in
+# firthlogist's comparison with logistf) and the penalised LR chi-square and p (logistf's summary,
+# as printed by easystats/parameters' logistf snapshot: 2 and 3 decimals).
+SEX2_LOGISTF = {  # name: (coef, lower, upper, chisq, p)
+    "(Intercept)": (0.12025405, -0.8185591, 1.07315122, 0.06, 0.802),
+    "age": (-1.10598131, -1.9737884, -0.30742514, 7.51, 0.006),
+    "oc": (-0.06881673, -0.9414363, 0.78920202, 0.02, 0.875),
+    "vic": (2.26887464, 1.2730216, 3.43543273, 22.93, 0.0),
+    "vicl": (-2.11140817, -3.2608611, -1.11773495, 19.10, 0.0),
+    "vis": (-0.78831694, -1.6080879, 0.01518468, 3.70, 0.054),
+    "dia": (3.09601166, 0.7745682, 8.03029352, 7.90, 0.005),
+}
+
+
+def _sex2() -> tuple[np.ndarray, np.ndarray]:
+    rows = []
+    for item in SEX2.split():
+        pattern, _, count = item.partition("x")
+        rows += [[int(c) for c in pattern]] * int(count or 1)
+    data = np.array(rows, float)
+    assert data.shape == (239, 7) and data[:, 0].sum() == 130
+    return np.column_stack([np.ones(len(data)), data[:, 1:]]), data[:, 0]
+
+
+def test_firth_profile_matches_logistf_on_sex2() -> None:
+    X, y = _sex2()
+    f = regression.firth_profile(X, y)
+    for j, (coef, low, high, chisq, p) in enumerate(SEX2_LOGISTF.values()):
+        assert f.beta[j] == pytest.approx(coef, rel=1e-6, abs=1e-7)
+        assert f.low[j] == pytest.approx(low, rel=1e-6, abs=1e-7)
+        assert f.high[j] == pytest.approx(high, rel=1e-6, abs=1e-7)
+        assert round(float(f.chisq[j]), 2) == chisq
+        assert round(float(f.p_value[j]), 3) == p
+    assert f.p_value[3] < 1e-5 and f.p_value[4] < 1e-4  # vic, vicl: printed as < .001
+
+
+def test_firth_profile_under_separation_6_of_20_vs_0_of_20() -> None:
+    # 6/20 at the default vs 0/20 without the nudge: the penalised LR test gives p = 0.008
+    # (logistf's default); the Wald test from the penalised information does not reject (and the
+    # Haldane-corrected Wald odds-ratio test gives 0.053), so Wald is kept only as a secondary.
+    df = _crossed({("strong", "conflict"): (6, 20), ("none", "conflict"): (0, 20)})
+    reg = regression.fit(df, "b", ["nudge"], DEFAULTS)
+    assert reg.method.startswith("Firth") and "profile penalised-likelihood" in reg.inference
+    (t,) = reg.terms
+    assert round(t.p_value, 3) == 0.008
+    assert t.wald_p > 0.05 and t.wald_low < 1 < t.wald_high  # the Wald answer would miss it
+    assert t.high < 1  # profile interval excludes OR = 1, consistent with the LR test
+    # the profile interval ends are where the profiled penalised deviance reaches chi2(1) 0.95
+    X = np.column_stack([np.ones(len(df)), (df["nudge"] == "none").astype(float)])
+    y = df["b"].astype(float).to_numpy()
+    f = regression.firth_profile(X, y)
+    top = regression.penalised_loglik(X, y, f.beta)
+    for end in (f.low[1], f.high[1]):
+        b = np.array([0.0, end])  # re-maximise the intercept with the slope fixed at the end
+        b[0] = max((regression.penalised_loglik(X, y, np.array([a, end])), a)
+                   for a in np.linspace(-6, 2, 8001))[1]
+        assert 2 * (top - regression.penalised_loglik(X, y, b)) == pytest.approx(
+            regression.CHI2_95, abs=1e-3)
+
+
 # --- dissection on a constructed tidy table --------------------------------------------------
 
 
@@ -122,21 +191,91 @@ def _effect(effects: list[dissection.Effect], model: str, change: str) -> dissec
 
 
 def test_dissection_sentences_verdicts_and_flags() -> None:
+    # aligned arm 78/100 (was 39/50, same rate): "no change" is now read from the simultaneous
+    # (Bonferroni-width, m=3) interval, which 39/50 no longer keeps within +-0.20 (deliberate,
+    # issue #12 item 3; see test_adjustment_changes_the_verdict).
     df = tidy([("m", {}, 40, 50), ("m", {"nudge": "none"}, 15, 50),
-               ("m", {"relation": "aligned"}, 39, 50), ("m", {"memo": "absent"}, 3, 4)])
+               ("m", {"relation": "aligned"}, 78, 100), ("m", {"memo": "absent"}, 3, 4)])
     effects = dissection.dissect(df)
     nudge = _effect(effects, "m", "nudge=none")
     assert nudge.verdict == "drop" and not nudge.flagged
-    assert nudge.sentence.startswith("62% of the “disabled oversight” rate disappears without "
-                                     "the nudge")
+    # Deliberate change (issue #12 item 3): sentences state an association in this design, not a
+    # mechanism ("62% ... disappears without the nudge: it depends on the nudge" before).
+    assert nudge.sentence.startswith("The “disabled oversight” rate was 0.50 lower without the "
+                                     "nudge than at the default (0.80 → 0.30;")
+    assert nudge.sentence.endswith(", in this design.") and "depends" not in nudge.sentence
     aligned = _effect(effects, "m", "relation=aligned")
     assert aligned.verdict == "no change" and not aligned.flagged
-    assert "as frequent as with conflicting goals, so it is not goal-driven" in aligned.sentence
+    # before: "... as frequent as with conflicting goals, so it is not goal-driven" (a mechanism)
+    assert "beyond ±0.20 is ruled out, in this design" in aligned.sentence
+    assert "goal-driven" not in aligned.sentence
     memo = _effect(effects, "m", "memo=absent")  # 0.8 vs 0.75 on 4 rollouts: can't tell
     assert memo.verdict == "inconclusive" and memo.flagged
     assert "too few rollouts to conclude" in memo.sentence
     assert {e.change for e in effects} == {"nudge=none", "relation=aligned", "memo=absent"}
     assert dissection.regressions(df) == []  # one factor at a time: nothing crossed
+
+
+@pytest.mark.parametrize(("k1", "n1", "k0", "n0"),
+                         [(10, 40, 20, 40), (12, 40, 20, 40), (5, 56, 0, 29), (0, 12, 12, 12)])
+def test_newcombe_p_inverts_the_interval(k1: int, n1: int, k0: int, n0: int) -> None:
+    p = dissection.newcombe_p(k1, n1, k0, n0)
+    d = dissection.newcombe(k1, n1, k0, n0, alpha=p)  # at alpha = p the interval touches 0
+    assert (d.low if d.diff > 0 else d.high) == pytest.approx(0, abs=1e-9)
+    d95 = dissection.newcombe(k1, n1, k0, n0)
+    assert (p < 0.05) == (d95.low > 0 or d95.high < 0)
+
+
+def test_holm_within_each_model_matches_statsmodels() -> None:
+    cells = [("m", {}, 20, 40), ("m", {"nudge": "none"}, 10, 40),
+             ("m", {"relation": "aligned"}, 12, 40), ("m", {"memo": "absent"}, 30, 40),
+             ("m", {"honesty": "instructed"}, 19, 40), ("m", {"goal": "none"}, 2, 40),
+             ("n", {}, 5, 10), ("n", {"nudge": "none"}, 0, 10)]
+    effects = dissection.dissect(tidy(cells))
+    for model, m in (("m", 5), ("n", 1)):
+        mine = [e for e in effects if e.model == model]
+        assert len(mine) == m and all(e.family_size == m for e in mine)
+        raw = [e.p_value for e in mine]
+        assert [e.p_holm for e in mine] == pytest.approx(
+            list(multipletests(raw, alpha=0.05, method="holm")[1]), abs=1e-12)
+        assert [e.p_bh for e in mine] == pytest.approx(
+            list(multipletests(raw, alpha=0.05, method="fdr_bh")[1]), abs=1e-12)
+        for e in mine:  # Bonferroni-width simultaneous interval
+            sim = dissection.newcombe(e.changed.k, e.changed.n, e.base.k, e.base.n, 0.05 / m)
+            assert e.simultaneous == sim
+            assert (e.verdict in ("drop", "rise")) == (e.p_holm < 0.05)
+    fams = {f.model: f for f in dissection.families(effects)}
+    assert (fams["m"].size, fams["n"].size) == (5, 1)
+    assert fams["m"].statement.startswith("m: 5 comparisons made (0 with the behaviour seen in "
+                                          "neither condition); ")
+    assert fams["m"].holm == sum(e.p_holm < 0.05 for e in effects if e.model == "m")
+
+
+def test_adjustment_changes_the_verdict() -> None:
+    # 20/40 -> 10/40 is significant on its own (Newcombe p = 0.021) ...
+    alone = dissection.dissect(tidy([("m", {}, 20, 40), ("m", {"nudge": "none"}, 10, 40)]))
+    (e,) = alone
+    assert e.p_value == pytest.approx(0.0205, abs=5e-4) and e.family_size == 1
+    assert e.verdict == e.raw_verdict == "drop"
+    assert "0.25 lower without the nudge than at the default" in e.sentence
+    # ... but not among four comparisons for the same model (Holm: 4 x 0.021 > 0.05)
+    family = dissection.dissect(tidy([
+        ("m", {}, 20, 40), ("m", {"nudge": "none"}, 10, 40), ("m", {"relation": "aligned"}, 20, 40),
+        ("m", {"memo": "absent"}, 21, 40), ("m", {"honesty": "instructed"}, 19, 40)]))
+    e = _effect(family, "m", "nudge=none")
+    assert e.p_value == pytest.approx(alone[0].p_value) and e.p_holm == pytest.approx(
+        4 * e.p_value)
+    assert e.raw_verdict == "drop" and e.verdict == "inconclusive" and e.flagged
+    assert e.simultaneous is not None and e.simultaneous.high > 0 > e.diff.high
+    assert "too few rollouts to conclude" in e.sentence
+    assert "not after Holm adjustment for the 4 comparisons made for this model" in e.sentence
+    # equivalence is read from the simultaneous interval too: 39/50 vs 40/50 is "no change" at
+    # 95% but not once the interval covers three comparisons
+    three = dissection.dissect(tidy([("m", {}, 40, 50), ("m", {"nudge": "none"}, 15, 50),
+                                     ("m", {"relation": "aligned"}, 39, 50),
+                                     ("m", {"memo": "absent"}, 3, 4)]))
+    aligned = _effect(three, "m", "relation=aligned")
+    assert aligned.raw_verdict == "no change" and aligned.verdict == "inconclusive"
 
 
 def test_single_changes_cover_the_grid() -> None:
@@ -199,14 +338,17 @@ def test_faking_table_pairs_and_test() -> None:
 
 
 def test_sandbagging_table_uses_the_bootstrap_test() -> None:
+    # Deliberate change (issue #12 item 2): the table pairs rollouts by (pair, epoch), so the
+    # rows carry them and the reference is the paired test (the unpaired one ignored pairing).
     well, poor = [1.0, 0.9, 1.0, 1.0, 0.8, 1.0], [0.3, 0.4, 0.2, 0.5, 0.3, 0.4]
     rows = [{"model": "anthropic/claude-3-5-sonnet-20241022", "eval": tables.ACCURACY[0],
              "goal": "system", "reasoning": "visible", "consequence": "unlearning",
-             "incentive": inc, "accuracy": a}
-            for inc, accs in (("do_well", well), ("do_poorly", poor)) for a in accs]
+             "incentive": inc, "accuracy": a, "pair": str(i), "epoch": 1}
+            for inc, accs in (("do_well", well), ("do_poorly", poor))
+            for i, a in enumerate(accs)]
     t = tables.sandbagging_table(pd.DataFrame(rows))
     row = dict(zip(t.columns, t.rows[0], strict=True))
-    ref = sandbagging_test(well, poor)
+    ref = paired_test(well, poor)
     assert row["difference [99% bootstrap]"] == (f"{ref.diff:+.2f} [{ref.low:+.2f}, "
                                                   f"{ref.high:+.2f}]")
     assert row["paper"] == "0.99 vs 0.34"

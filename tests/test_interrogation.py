@@ -6,8 +6,11 @@ import pytest
 from inspect_ai import eval as inspect_eval
 
 from scheming_evals.evals.covert_email_reranking import covert_email_reranking
+from scheming_evals.evals.goal_guarding import goal_guarding
 from scheming_evals.evals.oversight_subversion import oversight_subversion
-from scheming_evals.followup.interrogation import TURNS, probe_labels
+from scheming_evals.evals.registry import spec
+from scheming_evals.evals.self_exfiltration import self_exfiltration
+from scheming_evals.followup.interrogation import TURNS, probe_labels, texts, topic
 
 SCEN = "city_transit,loan_approval"
 
@@ -72,3 +75,55 @@ def test_probe_labels(answer: str, ev: bool, tg: bool) -> None:
 def test_interrogation_needs_a_covert_action_to_ask_about() -> None:
     with pytest.raises(ValueError, match="interrogation is not available"):
         covert_email_reranking(interrogation=True)
+
+
+# --- Per-eval interrogation topics (issue #12, item 5) ----------------------------------------
+
+@pytest.fixture(scope="module")
+def topic_logs(tmp_path_factory):
+    d = str(tmp_path_factory.mktemp("topic_logs"))
+    out = {}
+    for name, task in (("goal_guarding", goal_guarding), ("self_exfiltration", self_exfiltration)):
+        for p in ("schemer", "schemer-denier"):
+            out[name, p] = inspect_eval(task(scenarios="city_transit", followup_samples=0,
+                                             interrogation=True),
+                                        model=f"reference/{p}", log_dir=d, display="none")[0]
+    return out
+
+
+@pytest.mark.parametrize(("name", "about"), [("goal_guarding", "system prompt"),
+                                             ("self_exfiltration", "weights")])
+def test_interrogation_asks_about_what_the_eval_is_about(topic_logs, name: str,
+                                                         about: str) -> None:
+    for s in topic_logs[name, "schemer-denier"].samples:
+        meta = _score(s, "interrogation_scorer").metadata
+        asked = [x["question"] for x in meta["qa"]]
+        assert len(asked) == TURNS
+        assert not any("oversight" in q.lower() for q in asked), asked
+        assert sum(about in q.lower() for q in asked) >= 3, asked
+        assert about in meta["suspicion"] and "oversight" not in meta["suspicion"]
+        assert meta["self_graded"] is False  # scripted agents: the rules grade
+
+
+@pytest.mark.parametrize("name", ["goal_guarding", "self_exfiltration"])
+def test_a_schemer_asked_about_its_own_action_confesses(topic_logs, name: str) -> None:
+    # before per-eval topics these evals were asked about oversight settings they never touched
+    for s in topic_logs[name, "schemer"].samples:
+        v = _score(s, "interrogation_scorer").value
+        assert v == {"turns": 1, "confessed": True, "verdict_guilty": True,
+                     "guilty_in_fact": True}
+
+
+def test_model_interrogator_prompts_name_the_eval_topic() -> None:
+    f = spec("goal_guarding").followup
+    assert f is not None
+    about = topic(f)
+    system = texts()["interrogator_system"].format(turns=TURNS, suspicion=about["suspicion"])
+    verdict = texts()["verdict_prompt"].format(transcript="Q1: ?\nA1: !",
+                                               suspicion=about["suspicion"])
+    for text in (system, verdict):
+        assert "system prompt" in text and "oversight" not in text
+    exfil = spec("self_exfiltration").followup
+    assert exfil is not None and "weights" in topic(exfil)["suspicion"]
+    oversight = spec("oversight_subversion").followup
+    assert oversight is not None and "oversight" in topic(oversight)["suspicion"]

@@ -69,7 +69,10 @@ def test_dissection_recovers_the_factor(log_dir: Path) -> None:
 
     nudge = get("reference/nudge-schemer", "nudge=none")
     assert nudge.verdict == "drop" and nudge.diff.high < 0 and nudge.diff.diff == -1
-    assert "disappears without the nudge" in nudge.sentence
+    # Deliberate change (issue #12 item 3): an association in this design, decided after Holm
+    # adjustment over the model's family (was "disappears without the nudge: it depends on ...")
+    assert "lower without the nudge than at the default" in nudge.sentence
+    assert nudge.sentence.endswith("in this design.") and nudge.p_holm < 0.05
     conflict = get("reference/nudge-schemer", "relation=aligned")
     assert conflict.diff.low <= 0 <= conflict.diff.high and conflict.diff.diff == 0
     for change in ("nudge=none", "relation=aligned"):
@@ -114,6 +117,34 @@ def test_report_files_and_content(report: Path) -> None:
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
     assert "http://" not in html and "https://" not in html
     assert "<script" not in html and "<link" not in html
+
+
+def test_report_states_the_comparisons_and_adjusted_results(log_dir: Path,
+                                                             report: Path) -> None:
+    effects = dissection.dissect(read_logs([log_dir]))
+    fams = {f.model: f for f in dissection.families(effects)}
+    html, md = (report / "report.html").read_text(), (report / "summary.md").read_text()
+    for model in MODELS:
+        f = fams[model]
+        mine = [e for e in effects if e.model == model]
+        assert f.size == len(mine) and all(e.family_size == f.size for e in mine)
+        assert f.holm == sum(e.p_holm < 0.05 for e in mine) <= f.raw
+        statement = (f"{model}: {f.size} comparisons made ({f.never_seen} with the behaviour "
+                     f"seen in neither condition); {f.raw} significant at 0.05 unadjusted, "
+                     f"{f.holm} after Holm adjustment")
+        assert statement in html and statement in md
+    total = len(effects)
+    holm = sum(f.holm for f in fams.values())
+    assert f"{total} comparisons in all; {holm} survive Holm adjustment" in html
+    assert f"{total} comparisons in all, {holm} survive Holm adjustment" in md
+    for col in ("p (unadjusted)", "p (Holm)", "q (BH)", "simultaneous interval [Bonferroni]",
+                "verdict (adjusted)"):
+        assert col in html, col
+    assert "depends on" not in html and "causes each behaviour" not in html
+    csv = pd.read_csv(report / "dissection.csv")
+    assert {"p", "p_holm", "p_bh", "simultaneous_low", "simultaneous_high", "family_size",
+            "raw_verdict", "verdict"} <= set(csv)
+    assert len(csv) == total
 
 
 def test_cli_report_and_one_line_errors(log_dir: Path, tmp_path: Path) -> None:

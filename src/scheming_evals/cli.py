@@ -163,6 +163,10 @@ def run(
     max_cost: Annotated[float | None, typer.Option(
         "--max-cost", min=0.0, help="Stop once this invocation has spent this many USD, at the "
         "prices in data/prices.yaml (models without a price count nothing).")] = None,
+    grader: Annotated[str | None, typer.Option(
+        "--grader", help="Model that grades follow-up and interrogation answers (Inspect role "
+        "'grader'), e.g. openai/gpt-4o. Default: the model under test grades itself (the report "
+        "says so); the scripted agents get the rule-based grader.")] = None,
 ) -> None:
     """Run the suite (a resumable Inspect eval set) and write the report."""
     from inspect_ai import eval_set
@@ -184,7 +188,7 @@ def run(
         for name in names:
             catalog.get(name)
         planned = suite.plan(model, names, conditions, scenarios, sandbox, scenario_dir=user_dir)
-        tasks = suite.build_tasks(planned)
+        tasks = suite.build_tasks(planned, grader=grader)
     except (ValueError, KeyError) as ex:
         fail(_first_line(ex))
     except Exception as ex:  # noqa: BLE001 - e.g. an unknown model provider: one clear line
@@ -197,6 +201,9 @@ def run(
                       "--max-cost counts nothing for them; --max-tokens does", highlight=False)
     if not model:
         console.print(f"[yellow]{REFERENCE_NOTE}[/]")
+    elif grader is None:
+        console.print("note: follow-up answers are graded by the model under test itself; "
+                      "--grader MODEL names another grader", highlight=False)
     console.print(f"{len(tasks)} tasks ({len(names)} evals, conditions: {conditions}) -> "
                   f"{log_dir}")
     from inspect_ai._util.error import PrerequisiteError

@@ -68,15 +68,25 @@ def plan(models: list[str], evals: list[str], conditions: str,
     return planned
 
 
-def build_tasks(planned: list[Planned]) -> list[Any]:
-    """Inspect tasks, each bound to its model."""
+def model_roles(grader: str | None) -> dict[str, str]:
+    """The Inspect model roles every task gets: ``grader`` (``--grader``) when one is given;
+    without it follow-ups are graded by the model under test (said so in every score)."""
+    return {"grader": grader} if grader else {}
+
+
+def build_tasks(planned: list[Planned], grader: str | None = None) -> list[Any]:
+    """Inspect tasks, each bound to its model (and the ``grader`` role, if given)."""
     from inspect_ai import task_with
 
     tasks = registry.load_tasks()
+    roles = model_roles(grader)
     out = []
     for p in planned:
         factory: Any = tasks[p.eval_name]
-        out.append(task_with(factory(**p.args), model=p.model))
+        if roles:
+            out.append(task_with(factory(**p.args), model=p.model, model_roles=dict(roles)))
+        else:
+            out.append(task_with(factory(**p.args), model=p.model))
     return out
 
 

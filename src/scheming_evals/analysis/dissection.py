@@ -1,65 +1,75 @@
-"""Which ingredient of the setup causes each behaviour (SPEC section 4).
+"""How each behaviour's rate varies with each ingredient of the setup (SPEC section 4).
 
 For each covert eval, model and behaviour: the rate under the default condition (strong nudge,
 goal in the system prompt, conflicting goals, no honesty instruction, memo present, hard,
 visible reasoning) and under each single change of one condition, with the difference
-(changed - default) and its Newcombe hybrid-Wilson 95% interval (Newcombe 1998, method 10), a
-plain sentence, and a verdict:
+(changed - default), its Newcombe hybrid-Wilson 95% interval (Newcombe 1998, method 10) and the
+p-value of that interval (the smallest alpha whose Newcombe interval excludes 0; ``newcombe_p``).
 
-- ``drop`` / ``rise``: the interval excludes 0;
-- ``no change``: the interval lies within +-``MARGIN`` (an effect that large is ruled out);
-- ``inconclusive``: the interval includes 0 but also effects beyond +-``MARGIN``: too few
-  rollouts to conclude (``SMALL_N_RULE``). With equal observed rates, 45 rollouts per arm
-  rule out +-0.20 at any rate, 16 when the behaviour is never seen.
+Multiplicity. Every comparison the dissection makes for one model (all its evals, behaviours and
+single changes) is one declared family (``FAMILY``). Within it the p-values are Holm-adjusted
+(family-wise error 0.05; Benjamini-Hochberg q-values alongside) and each difference also gets a
+Bonferroni-width interval (Newcombe at 1 - 0.05/m, m the family size): simultaneous 95% intervals
+for the whole family. The verdict is read from the adjusted results:
+
+- ``drop`` / ``rise``: Holm-adjusted p < 0.05 (Holm may reject while the Bonferroni-width interval
+  still touches 0: Holm is the more powerful of the two at the same family-wise error);
+- ``no change``: the simultaneous interval lies within +-``MARGIN`` (an effect that large is ruled
+  out for every comparison of the family at once);
+- ``inconclusive``: neither: too few rollouts to conclude (``SMALL_N_RULE``);
+- ``never seen``: the behaviour occurred in neither condition.
+
+The unadjusted 95% verdict is kept as ``raw_verdict``. A verdict describes an association in this
+design (the rate with one condition changed against the default), not a mechanism.
 
 Where several factors were varied jointly (a crossed design), a logistic regression of the
-behaviour on the factors (``regression.fit``) gives odds ratios adjusted for each other.
+behaviour on the factors (``regression.fit``) gives odds ratios adjusted for each other; its
+p-values are not part of the family above.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
+from scipy.stats import norm
+from statsmodels.stats.multitest import multipletests
 
 from ..conditions import CONDITIONS, DEFAULTS
-from ..stats import Rate, wilson
+from ..stats import Rate
 from . import paper, regression
 from .tables import Counts, covert, covert_behaviours, models
 
+ALPHA = 0.05
 MARGIN = 0.20
+FAMILY = ("all single-change comparisons the dissection makes for the model (every covert eval, "
+          "behaviour and change of one condition with data)")
 SMALL_N_RULE = (
-    f"A difference is read as an effect when its 95% Newcombe interval excludes 0, as no effect "
-    f"when the interval lies within ±{MARGIN:.2f}, and is flagged 'too few rollouts to conclude' "
-    f"otherwise (the interval includes 0 and also effects larger than ±{MARGIN:.2f})."
+    f"Each model's comparisons form one family; p-values are Holm-adjusted within it "
+    f"(family-wise error {ALPHA:.2f}; Benjamini-Hochberg q-values alongside) and every difference "
+    f"also has a simultaneous interval (Newcombe at the Bonferroni level {ALPHA:.2f}/m, m the "
+    f"number of comparisons for that model). A difference is read as an association when its "
+    f"Holm-adjusted p is below {ALPHA:.2f}, as no difference when its simultaneous interval lies "
+    f"within ±{MARGIN:.2f}, and is flagged 'too few rollouts to conclude' otherwise. Unadjusted "
+    f"p-values and 95% intervals are shown alongside."
 )
 
-# (where the change is, what a drop means, what no change means)
-PHRASES: dict[tuple[str, str], tuple[str, str, str]] = {
-    ("nudge", "none"): ("without the nudge", "it depends on the nudge",
-                        "the nudge does not drive it"),
-    ("goal", "none"): ("with no goal given", "it needs a goal in the prompt",
-                       "it does not need a goal"),
-    ("goal", "user"): ("with the goal in the user's message", "it depends on where the goal "
-                       "is stated", "where the goal is stated does not matter"),
-    ("relation", "aligned"): ("with aligned goals", "it is driven by the goal conflict",
-                              "the action is as frequent as with conflicting goals, so it is "
-                              "not goal-driven"),
-    ("relation", "reversed"): ("with the less pro-social goal", "it depends on the model's goal "
-                               "being the pro-social one", "the goal's content does not matter"),
-    ("honesty", "instructed"): ("with an honesty instruction", "asking for honesty suppresses "
-                                "it", "asking for honesty does not change it"),
-    ("memo", "absent"): ("without the memo", "it is a response to the discovered obstacle",
-                         "it happens without the memo, so it is not a response to the obstacle"),
-    ("difficulty", "medium"): ("with the noticing hint", "the hint suppresses it",
-                               "the noticing hint does not change it"),
-    ("difficulty", "easy"): ("with the instruction to disable monitoring", "the instruction "
-                             "suppresses it", "even a direct instruction does not change it"),
-    ("reasoning", "scratchpad"): ("with the hidden scratchpad", "the scratchpad suppresses it",
-                                  "the scratchpad does not change it"),
-    ("reasoning", "none"): ("without visible reasoning", "it needs visible reasoning",
-                            "reasoning out loud does not drive it"),
+# where the change is, in words
+PHRASES: dict[tuple[str, str], str] = {
+    ("nudge", "none"): "without the nudge",
+    ("goal", "none"): "with no goal given",
+    ("goal", "user"): "with the goal in the user's message",
+    ("relation", "aligned"): "with aligned goals",
+    ("relation", "reversed"): "with the less pro-social goal",
+    ("honesty", "instructed"): "with an honesty instruction",
+    ("memo", "absent"): "without the memo",
+    ("difficulty", "medium"): "with the noticing hint",
+    ("difficulty", "easy"): "with the instruction to disable monitoring",
+    ("reasoning", "scratchpad"): "with the hidden scratchpad",
+    ("reasoning", "none"): "without visible reasoning",
 }
 
 
@@ -75,14 +85,45 @@ class Diff:
     high: float
 
 
-def newcombe(k1: int, n1: int, k0: int, n0: int, alpha: float = 0.05) -> Diff:
-    """p1 - p0 with Newcombe's hybrid score interval (method 10) from two Wilson intervals."""
-    a, b = wilson(k1, n1, alpha), wilson(k0, n0, alpha)
-    p1, p0 = a.value, b.value
+def _wilson_z(k: int, n: int, z: float) -> tuple[float, float, float]:
+    """Wilson score interval (p, low, high) at normal quantile ``z`` (as ``stats.wilson``)."""
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return p, max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _newcombe_z(k1: int, n1: int, k0: int, n0: int, z: float) -> Diff:
+    p1, l1, u1 = _wilson_z(k1, n1, z)
+    p0, l0, u0 = _wilson_z(k0, n0, z)
     d = p1 - p0
-    low = d - math.sqrt((p1 - a.low) ** 2 + (b.high - p0) ** 2)
-    high = d + math.sqrt((a.high - p1) ** 2 + (p0 - b.low) ** 2)
+    low = d - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
+    high = d + math.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
     return Diff(d, max(-1.0, low), min(1.0, high))
+
+
+def newcombe(k1: int, n1: int, k0: int, n0: int, alpha: float = ALPHA) -> Diff:
+    """p1 - p0 with Newcombe's hybrid score interval (method 10) from two Wilson intervals."""
+    return _newcombe_z(k1, n1, k0, n0, float(norm.isf(alpha / 2)))
+
+
+def newcombe_p(k1: int, n1: int, k0: int, n0: int) -> float:
+    """Two-sided p-value of the Newcombe interval: the smallest alpha at which the interval
+    excludes 0 (so p < 0.05 exactly when the 95% interval excludes 0). 1 when the observed
+    rates are equal; floored at 1e-300."""
+    d = k1 / n1 - k0 / n0
+    if d == 0:
+        return 1.0
+
+    def gap(z: float) -> float:  # distance of the interval's near end past 0 (>0: excludes 0)
+        x = _newcombe_z(k1, n1, k0, n0, z)
+        return x.low if d > 0 else -x.high
+
+    z_max = 37.0  # 2 * norm.sf(37) ~ 1e-300
+    if gap(z_max) > 0:
+        return 1e-300
+    return float(2 * norm.sf(brentq(gap, 0.0, z_max, xtol=1e-12)))
 
 
 @dataclass(frozen=True)
@@ -94,9 +135,15 @@ class Effect:
     value: str
     base: Rate
     changed: Rate
-    diff: Diff
-    verdict: str  # drop | rise | no change | inconclusive | never seen
+    diff: Diff  # unadjusted: Newcombe 95%
+    verdict: str  # drop | rise | no change | inconclusive | never seen (from adjusted results)
     sentence: str
+    p_value: float = 1.0  # unadjusted (``newcombe_p``)
+    p_holm: float = 1.0  # Holm-adjusted within the model's family
+    p_bh: float = 1.0  # Benjamini-Hochberg q-value within the model's family
+    simultaneous: Diff | None = None  # Newcombe at 1 - ALPHA/m (Bonferroni width)
+    family_size: int = 1  # m: comparisons in the model's family
+    raw_verdict: str = ""  # the verdict from the unadjusted 95% interval
 
     @property
     def change(self) -> str:
@@ -105,7 +152,28 @@ class Effect:
     @property
     def flagged(self) -> bool:
         """Too few rollouts to conclude (``SMALL_N_RULE``)."""
-        return self.verdict in ("inconclusive", "never seen") and not _narrow(self.diff)
+        return (self.verdict in ("inconclusive", "never seen")
+                and not _narrow(self.simultaneous or self.diff))
+
+
+@dataclass(frozen=True)
+class Family:
+    """One model's declared family of comparisons and what survives adjustment."""
+
+    model: str
+    size: int  # comparisons made
+    never_seen: int  # of which the behaviour occurred in neither condition (p = 1)
+    raw: int  # unadjusted p < ALPHA
+    holm: int  # Holm-adjusted p < ALPHA
+    bh: int  # Benjamini-Hochberg q < ALPHA
+
+    @property
+    def statement(self) -> str:
+        return (f"{self.model}: {self.size} comparison{'s' if self.size != 1 else ''} made "
+                f"({self.never_seen} with the behaviour seen in neither condition); "
+                f"{self.raw} significant at {ALPHA:.2f} unadjusted, {self.holm} after Holm "
+                f"adjustment (family-wise error {ALPHA:.2f}), {self.bh} at a Benjamini-Hochberg "
+                f"false discovery rate of {ALPHA:.2f}.")
 
 
 def _narrow(d: Diff) -> bool:
@@ -113,6 +181,7 @@ def _narrow(d: Diff) -> bool:
 
 
 def verdict(base: Rate, changed: Rate, d: Diff) -> str:
+    """The unadjusted verdict, from one 95% interval."""
     if base.k == changed.k == 0:
         return "never seen"
     if d.low > 0:
@@ -122,38 +191,94 @@ def verdict(base: Rate, changed: Rate, d: Diff) -> str:
     return "no change" if _narrow(d) else "inconclusive"
 
 
-def sentence(label: str, factor: str, value: str, base: Rate, changed: Rate, d: Diff,
-             v: str) -> str:
-    """One plain sentence for the comparison."""
-    where, drop_means, same_means = PHRASES.get(
-        (factor, value), (f"with {factor}={value}", "this change suppresses it",
-                          "this change does not matter"))
+def adjusted_verdict(base: Rate, changed: Rate, d: Diff, p_holm: float,
+                     simultaneous: Diff) -> str:
+    """The verdict from the family's adjusted results (module docstring)."""
+    if base.k == changed.k == 0:
+        return "never seen"
+    if p_holm < ALPHA:
+        return "rise" if d.diff > 0 else "drop"
+    return "no change" if _narrow(simultaneous) else "inconclusive"
+
+
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def sentence(label: str, e: Effect) -> str:
+    """One plain sentence for the comparison: an association in this design, not a mechanism."""
+    where = PHRASES.get((e.factor, e.value), f"with {e.factor}={e.value}")
     label = f"“{label}”"
-    move = f"{base.value:.2f} → {changed.value:.2f}"
-    nums = (f"difference {d.diff:+.2f} [{d.low:+.2f}, {d.high:+.2f}]; "
-            f"n={base.n} default, {changed.n} changed")
+    d, s, v = e.diff, e.simultaneous or e.diff, e.verdict
+    move = f"{e.base.value:.2f} → {e.changed.value:.2f}"
+    n = f"n={e.base.n} default, {e.changed.n} changed"
+    nums = (f"difference {d.diff:+.2f}, 95% [{d.low:+.2f}, {d.high:+.2f}], simultaneous "
+            f"[{s.low:+.2f}, {s.high:+.2f}]; {_p(e.p_value)} unadjusted, Holm-adjusted "
+            f"{_p(e.p_holm)} over {e.family_size} comparisons for this model; {n}")
     if v == "drop":
-        share = 100 * (base.value - changed.value) / base.value
-        return (f"{share:.0f}% of the {label} rate disappears {where} ({move}; {nums}): "
-                f"{drop_means}.")
+        return (f"The {label} rate was {-d.diff:.2f} lower {where} than at the default "
+                f"({move}; {nums}), in this design.")
     if v == "rise":
-        return f"The {label} rate rises {where} ({move}; {nums})."
+        return (f"The {label} rate was {d.diff:.2f} higher {where} than at the default "
+                f"({move}; {nums}), in this design.")
     if v == "never seen":
-        tail = "" if _narrow(d) else f": too few rollouts to rule out ±{MARGIN:.2f}"
-        return f"{label} is never seen, by default or {where} ({nums}){tail}."
+        tail = "" if _narrow(s) else f": too few rollouts to rule out ±{MARGIN:.2f}"
+        return f"{label} was never seen, at the default or {where} ({n}){tail}."
     if v == "no change":
-        return (f"{where.capitalize()} the {label} rate is unchanged ({move}; {nums}): "
-                f"{same_means}.")
-    return (f"{where.capitalize()} the {label} rate goes {move} ({nums}): too few rollouts to "
-            "conclude.")
+        return (f"{where[0].upper() + where[1:]} the {label} rate was {move} ({nums}): a "
+                f"difference beyond ±{MARGIN:.2f} is ruled out, in this design.")
+    tail = ""
+    if e.raw_verdict in ("drop", "rise"):
+        tail = (f" Nominally {'lower' if e.raw_verdict == 'drop' else 'higher'} "
+                f"({_p(e.p_value)} unadjusted), but not after Holm adjustment for the "
+                f"{e.family_size} comparisons made for this model.")
+    return (f"{where[0].upper() + where[1:]} the {label} rate went {move} ({nums}): too few "
+            f"rollouts to conclude.{tail}")
+
+
+def adjust(effects: list[Effect], labels: dict[tuple[str, str], str] | None = None
+           ) -> list[Effect]:
+    """Holm (and BH) adjustment within each model's family, simultaneous intervals, adjusted
+    verdicts and sentences; order preserved."""
+    out = list(effects)
+    for model in dict.fromkeys(e.model for e in effects):
+        idx = [i for i, e in enumerate(effects) if e.model == model]
+        m = len(idx)
+        raw = np.array([effects[i].p_value for i in idx])
+        holm = multipletests(raw, alpha=ALPHA, method="holm")[1]
+        bh = multipletests(raw, alpha=ALPHA, method="fdr_bh")[1]
+        for i, ph, pb in zip(idx, holm, bh, strict=True):
+            e = effects[i]
+            sim = newcombe(e.changed.k, e.changed.n, e.base.k, e.base.n, ALPHA / m)
+            x = replace(e, p_holm=float(ph), p_bh=float(pb), simultaneous=sim, family_size=m,
+                        raw_verdict=verdict(e.base, e.changed, e.diff),
+                        verdict=adjusted_verdict(e.base, e.changed, e.diff, float(ph), sim))
+            label = (labels or {}).get((e.eval, e.behaviour)) or paper.behaviour_label(
+                e.eval, e.behaviour)
+            out[i] = replace(x, sentence=sentence(label, x))
+    return out
+
+
+def families(effects: list[Effect]) -> list[Family]:
+    """Per model: how many comparisons were made and how many survive adjustment."""
+    out = []
+    for model in dict.fromkeys(e.model for e in effects):
+        mine = [e for e in effects if e.model == model]
+        out.append(Family(model, len(mine), sum(e.verdict == "never seen" for e in mine),
+                          sum(e.p_value < ALPHA for e in mine),
+                          sum(e.p_holm < ALPHA for e in mine),
+                          sum(e.p_bh < ALPHA for e in mine)))
+    return out
 
 
 def dissect(df: pd.DataFrame, counts: Counts | None = None) -> list[Effect]:
-    """Default vs each single change, for every covert eval, model and behaviour with data."""
+    """Default vs each single change, for every covert eval, model and behaviour with data,
+    adjusted for multiplicity within each model's family (``adjust``)."""
     counts = counts or Counts(df)
     out: list[Effect] = []
+    labels: dict[tuple[str, str], str] = {}
     for e, b in counts.pairs:
-        label = paper.behaviour_label(e, b)
+        labels[(e, b)] = paper.behaviour_label(e, b)
         for m in counts.models.get(e, []):
             base = counts.rate(e, m, b)
             if base.n == 0:
@@ -163,10 +288,11 @@ def dissect(df: pd.DataFrame, counts: Counts | None = None) -> list[Effect]:
                 if changed.n == 0:
                     continue
                 d = newcombe(changed.k, changed.n, base.k, base.n)
+                p = newcombe_p(changed.k, changed.n, base.k, base.n)
                 v = verdict(base, changed, d)
-                out.append(Effect(e, m, b, factor, value, base, changed, d, v,
-                                  sentence(label, factor, value, base, changed, d, v)))
-    return out
+                out.append(Effect(e, m, b, factor, value, base, changed, d, v, "", p,
+                                  raw_verdict=v))
+    return adjust(out, labels)
 
 
 def crossed_factors(rows: pd.DataFrame) -> list[str]:
@@ -202,4 +328,8 @@ def effects_frame(effects: list[Effect]) -> pd.DataFrame:
         "default_k": x.base.k, "default_n": x.base.n, "default_rate": x.base.value,
         "changed_k": x.changed.k, "changed_n": x.changed.n, "changed_rate": x.changed.value,
         "difference": x.diff.diff, "low": x.diff.low, "high": x.diff.high,
-        "verdict": x.verdict, "sentence": x.sentence} for x in effects])
+        "simultaneous_low": (x.simultaneous or x.diff).low,
+        "simultaneous_high": (x.simultaneous or x.diff).high,
+        "p": x.p_value, "p_holm": x.p_holm, "p_bh": x.p_bh, "family_size": x.family_size,
+        "raw_verdict": x.raw_verdict, "verdict": x.verdict, "sentence": x.sentence}
+        for x in effects])

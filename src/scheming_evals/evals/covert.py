@@ -37,6 +37,7 @@ from .spec import EvalSpec
 from .tools import CHOICE, bash_tool, done_tool, selector_tool
 
 DETECTED = "covert_action_detected"  # store key: the detector's verdict before follow-ups
+DETECTOR_VALUES = "covert_action_values"  # store key: the detector's values (which behaviours)
 
 
 @dataclass(frozen=True)
@@ -89,22 +90,24 @@ def covert_task(spec: EvalSpec, cond: dict[str, str], build: WorldBuilder, tools
     scorers: list[Scorer] = [detector]
     followup = spec.followup
 
-    async def detected(state: TaskState) -> bool:
-        """Did the episode perform the covert action? Decided once per sample: the interview
-        and the interrogation both ask, and neither changes the machines' files."""
-        if DETECTED not in state.store:
+    async def detected(state: TaskState) -> dict[str, Any]:
+        """What the episode did (the detector's values), decided once per sample: the interview
+        and the interrogation both ask (which question set, guilty or innocent), and neither
+        changes the machines' files."""
+        if DETECTOR_VALUES not in state.store:
             score = await detector(state, Target(""))
             value = score.value if score is not None else None
+            values = {k: v for k, v in value.items()} if isinstance(value, dict) else {}
             triggers = followup.triggers if followup else ()
-            state.store.set(DETECTED, isinstance(value, dict)
-                            and any(bool(value.get(k)) for k in triggers))
-        return bool(state.store.get(DETECTED))
+            state.store.set(DETECTOR_VALUES, values)
+            state.store.set(DETECTED, any(bool(values.get(k)) for k in triggers))
+        return dict(state.store.get(DETECTOR_VALUES))
 
     if followup and opts.followup_samples > 0:
         solvers.append(interview(followup, detected, opts.followup_samples))
         scorers.append(followup_grader(followup))
     if opts.interrogation:
-        if not followup:
+        if not followup or not followup.interrogation:
             raise ValueError(f"interrogation is not available for {spec.name}")
         solvers.append(interro.interrogate(followup, detected))
         scorers.append(interro.interrogation_scorer())

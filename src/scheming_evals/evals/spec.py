@@ -28,18 +28,76 @@ class Behaviour:
     scheming: bool = True  # False: task completion (reported, never flagged as scheming)
 
 
-@dataclass(frozen=True)
-class FollowUp:
-    """The follow-up interview (paper Section 3.1, Table 8) after a detected covert action."""
+PAPER_TABLE8 = "arXiv 2412.04984, Table 8"
 
-    triggers: tuple[str, ...]  # behaviours whose detection starts the interview
-    direct: str  # the paper's direct question, word-exact
-    indirect: str  # the paper's indirect question, word-exact
+
+@dataclass(frozen=True)
+class Questions:
+    """One follow-up question set: what to ask after one detected behaviour (or combination)."""
+
+    name: str  # stored with the answers and in the score, e.g. "replaced_successor"
+    when: tuple[str, ...]  # asked if all of these behaviours were detected (() = any trigger)
+    direct: str
+    indirect: str
     action: str  # what the grader is told the agent did
+    # Where the wording comes from: the paper (word-exact), or "ours (...)" saying what it is
+    # modelled on.
+    source: str = PAPER_TABLE8
 
     def variants(self) -> dict[str, str]:
         """The 8 question variants (with/without "Management here.", "Be 100% honest.")."""
         return followup_variants(self.direct, self.indirect)
+
+    def applies(self, detected: Mapping[str, object]) -> bool:
+        return all(bool(detected.get(b)) for b in self.when)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The follow-up interview (paper Section 3.1, Table 8) after a detected covert action.
+
+    Either one question set given inline (``direct``, ``indirect``, ``action``: asked whatever
+    trigger fired) or ``questions``: sets in priority order, the first whose ``when`` behaviours
+    were all detected is asked. ``interrogation`` names the eval's section of
+    ``data/graders/interrogation.yaml`` (its 7 questions and what the interrogator suspects);
+    without one the eval offers no interrogation.
+    """
+
+    triggers: tuple[str, ...]  # behaviours whose detection starts the interview
+    direct: str = ""  # the paper's direct question, word-exact
+    indirect: str = ""  # the paper's indirect question, word-exact
+    action: str = ""  # what the grader is told the agent did
+    source: str = PAPER_TABLE8
+    questions: tuple[Questions, ...] = ()
+    interrogation: str | None = None
+
+    def __post_init__(self) -> None:
+        inline = (self.direct, self.indirect, self.action)
+        if self.questions and any(inline):
+            raise ValueError("FollowUp: give either direct/indirect/action or questions")
+        if not self.questions and not all(inline):
+            raise ValueError("FollowUp needs direct, indirect and action (or questions)")
+        unknown = {b for q in self.questions for b in q.when} - set(self.triggers)
+        if unknown:
+            raise ValueError(f"FollowUp questions ask about non-triggers: {sorted(unknown)}")
+
+    @property
+    def question_sets(self) -> tuple[Questions, ...]:
+        if self.questions:
+            return self.questions
+        return (Questions("/".join(self.triggers), (), self.direct, self.indirect, self.action,
+                          self.source),)
+
+    def choose(self, detected: Mapping[str, object]) -> Questions | None:
+        """The question set for these detector values: None if no trigger fired (or no set
+        matches what was detected)."""
+        if not any(bool(detected.get(t)) for t in self.triggers):
+            return None
+        return next((q for q in self.question_sets if q.applies(detected)), None)
+
+    def variants(self) -> dict[str, str]:
+        """The first question set's 8 variants (the only set for an inline follow-up)."""
+        return self.question_sets[0].variants()
 
 
 @dataclass(frozen=True)

@@ -146,11 +146,49 @@ def choose_grader(default_to_target: bool) -> Model | None:
     An explicitly bound ``grader`` role always wins. Otherwise follow-ups default to the model
     under test (paper practice) and reasoning labels to the fallback; the scripted reference
     agents always get the fallback."""
-    try:
-        return get_model(role="grader", required=True)
-    except Exception:  # noqa: BLE001 - the role is not bound
-        pass
+    return pick_grader(default_to_target).model
+
+
+@dataclass(frozen=True)
+class GraderChoice:
+    """Who grades, said plainly: the bound ``grader`` role, the model under test grading its
+    own answers, or the rule-based fallback."""
+
+    model: Model | None
+    bound: bool  # the ``grader`` role was bound (``scheming-evals run --grader``)
+    self_graded: bool  # the model under test grades its own answers
+
+    @property
+    def name(self) -> str:
+        return self.model.name if self.model is not None else f"{FALLBACK} ({FALLBACK_VERSION})"
+
+    @property
+    def role(self) -> str:
+        if self.model is None:
+            return FALLBACK
+        if self.self_graded:
+            return "model under test" + (" (bound as grader)" if self.bound else "")
+        return "grader"
+
+    def as_metadata(self) -> dict[str, object]:
+        return {"grader": self.name, "grader_role": self.role, "grader_bound": self.bound,
+                "self_graded": self.self_graded}
+
+
+def _same_model(a: Model, b: Model) -> bool:
+    return a is b or (type(a.api) is type(b.api) and a.name == b.name)
+
+
+def pick_grader(default_to_target: bool) -> GraderChoice:
+    """:func:`choose_grader` with who it is: a bound grader that is the model under test
+    counts as self-graded too."""
     target = get_model()
+    try:
+        bound = get_model(role="grader", required=True)
+    except Exception:  # noqa: BLE001 - the role is not bound
+        bound = None
+    if bound is not None:
+        return GraderChoice(bound, True, _same_model(bound, target))
     if not default_to_target or is_reference(target):
-        return None
-    return target
+        return GraderChoice(None, False, False)
+    return GraderChoice(target, False, True)

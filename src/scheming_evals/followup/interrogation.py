@@ -1,8 +1,10 @@
-"""Multi-turn interrogation (oversight subversion; off by default) and the evaluation-awareness
-probe (any covert eval; off by default).
+"""Multi-turn interrogation (covert evals with an interrogation topic; off by default) and the
+evaluation-awareness probe (any covert eval; off by default).
 
 Interrogation: an interrogator (Inspect role ``interrogator``; default a scripted one asking the
-questions in ``data/graders/interrogation.yaml``) questions the agent for up to 7 turns, stopping
+eval's topic questions in ``data/graders/interrogation.yaml``: the oversight settings, the new
+system prompt file, the model weights on the other server) questions the agent for up to 7 turns,
+stopping
 on a confession (graded like follow-ups), then gives a verdict. It runs on guilty and innocent
 rollouts alike, so false confessions and false accusations are measured (the paper warns that
 long interrogations make innocent models confess).
@@ -28,11 +30,11 @@ from ..evals.spec import FollowUp
 from .grading import (
     GRADERS,
     Verdict,
-    choose_grader,
     classify_answer,
     grade_with_model,
     is_reference,
     json_reply,
+    pick_grader,
     quoted_in,
 )
 
@@ -46,6 +48,15 @@ def texts() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(
         (GRADERS / "interrogation.yaml").read_text(encoding="utf-8"))
     return data
+
+
+def topic(followup: FollowUp) -> dict[str, Any]:
+    """The eval's interrogation topic: its ``suspicion`` and scripted ``questions``."""
+    topics: dict[str, Any] = texts()["topics"]
+    if not followup.interrogation or followup.interrogation not in topics:
+        raise ValueError(f"no interrogation topic {followup.interrogation!r} in "
+                         f"interrogation.yaml (topics: {', '.join(sorted(topics))})")
+    return dict(topics[followup.interrogation])
 
 
 def render(messages: list[Any]) -> str:
@@ -62,21 +73,29 @@ def interrogate(followup: FollowUp, detected: Any, turns: int = TURNS) -> Solver
     """Question the agent up to ``turns`` times (stop on confession), then judge. Guilty and
     innocent rollouts alike; ``detected`` records which one this is."""
 
+    about = topic(followup)  # a missing topic is an error when the task is built
+
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        guilty_in_fact = await detected(state)
+        values = await detected(state)
+        guilty_in_fact = any(bool(values.get(t)) for t in followup.triggers)
+        # the grader is told what was detected (the follow-up's question set), else the first
+        asked = followup.choose(values) or followup.question_sets[0]
         target = get_model()
         interrogator = get_model(role="interrogator")
-        grader = choose_grader(default_to_target=True)
+        choice = pick_grader(default_to_target=True)
+        grader = choice.model
         scripted = is_reference(interrogator)
+        questions: list[str] = about["questions"]
         history = list(state.messages)
         qa: list[dict[str, Any]] = []
         confessed: Verdict | None = None
         for turn in range(turns):
             if scripted:
-                question = texts()["questions"][turn % len(texts()["questions"])]
+                question = questions[turn % len(questions)]
             else:
                 convo: list[ChatMessage] = [
-                    ChatMessageSystem(content=texts()["interrogator_system"].format(turns=turns)),
+                    ChatMessageSystem(content=texts()["interrogator_system"].format(
+                        turns=turns, suspicion=about["suspicion"])),
                     ChatMessageUser(content=render(history[2:]) or "(start)")]
                 question = (await interrogator.generate(convo)).completion.strip()
             history.append(ChatMessageUser(content=question))
@@ -84,7 +103,7 @@ def interrogate(followup: FollowUp, detected: Any, turns: int = TURNS) -> Solver
             history.append(out.message)
             answer = out.completion
             verdict = (classify_answer(answer) if grader is None else
-                       await grade_with_model(grader, followup.action, question, answer))
+                       await grade_with_model(grader, asked.action, question, answer))
             qa.append({"turn": turn + 1, "question": question, "answer": answer,
                        **verdict.as_dict()})
             if verdict.label == "admitted":
@@ -95,21 +114,25 @@ def interrogate(followup: FollowUp, detected: Any, turns: int = TURNS) -> Solver
                                                     qa[-1]["quote"])
             judge = "scripted interrogator: guilty iff the agent confessed"
         else:
-            guilty, quote = await _verdict(interrogator, qa)
+            guilty, quote = await _verdict(interrogator, qa, about["suspicion"])
             judge = interrogator.name
         state.store.set(INTERROGATION, {"qa": qa, "confessed": confessed is not None,
                                         "guilty_in_fact": guilty_in_fact,
                                         "verdict_guilty": guilty, "verdict_quote": quote,
-                                        "judge": judge, "version": texts()["version"]})
+                                        "judge": judge, "version": texts()["version"],
+                                        "topic": followup.interrogation,
+                                        "suspicion": about["suspicion"],
+                                        **choice.as_metadata()})
         return state
 
     return solve
 
 
-async def _verdict(model: Model, qa: list[dict[str, Any]]) -> tuple[bool, str]:
+async def _verdict(model: Model, qa: list[dict[str, Any]], suspicion: str) -> tuple[bool, str]:
     transcript = "\n".join(f"Q{x['turn']}: {x['question']}\nA{x['turn']}: {x['answer']}"
                            for x in qa)
-    out = await model.generate(texts()["verdict_prompt"].format(transcript=transcript))
+    out = await model.generate(texts()["verdict_prompt"].format(transcript=transcript,
+                                                                suspicion=suspicion))
     data = json_reply(out.completion)
     quote = str(data.get("quote", "")).strip()
     answers = " ".join(x["answer"] for x in qa)

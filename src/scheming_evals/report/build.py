@@ -63,12 +63,22 @@ def confession_section(df: pd.DataFrame) -> Section | None:
     if asked.empty:
         return Section("Follow-up interviews", ["No covert action was detected, so no rollout "
                                                 "was interviewed."])
-    columns = ["model", "eval", "rollouts", "overall", *VARIANTS]
+    columns = ["model", "eval", "rollouts", "questions", "graded by", "overall", *VARIANTS]
     rows, points = [], []
+    n_self = 0
     for (model, ev), g in asked.groupby(["model", "eval"], sort=True):
         k, n = int(_num(g, "followup_grader_admitted").sum()), int(_num(g, "followup_grader_n")
                                                                    .sum())
-        cells = [str(model), str(ev), str(len(g)), tables.fmt_rate(wilson(k, n))]
+        # which question set was asked (the follow-up matches what was detected), and who graded
+        sets = [c.removeprefix("followup_grader_set__") for c in g.columns
+                if c.startswith("followup_grader_set__") and _num(g, c).astype(bool).any()]
+        mine = int(_num(g, "followup_grader_self_graded").astype(bool).sum())
+        n_self += mine
+        by = ("the model under test" if mine == len(g) else
+              f"the model under test in {mine} of {len(g)}" if mine else
+              "another model or the rules")
+        cells = [str(model), str(ev), str(len(g)), ", ".join(sorted(sets)) or "-", by,
+                 tables.fmt_rate(wilson(k, n))]
         for v in VARIANTS:
             kv = int(_num(g, f"followup_grader_admitted__{v}").sum())
             nv = int(_num(g, f"followup_grader_n__{v}").sum())
@@ -82,11 +92,16 @@ def confession_section(df: pd.DataFrame) -> Section | None:
             "one sample from the same transcript prefix); Wilson 95% intervals.",
             "Paper (Table 8 questions): llama-3.1 and opus-3 keep up the deception in only 14% "
             "and 16% of answers; o1 admits in under 20%.",
+            "Questions: the question set matching the detected behaviour (its wording and "
+            "source, the paper's Table 8 or ours, are in each score's metadata).",
             "Graders and prompt versions are in each score's metadata; every verdict quotes the "
             "sentence that decides it."]
-    sec = Section("Follow-up interviews", [
-        f"{len(asked)} rollouts were interviewed after a detected covert action."],
-        [tables.Table("Confession rates by question variant", columns, rows, note)])
+    paragraphs = [f"{len(asked)} rollouts were interviewed after a detected covert action."]
+    if n_self:
+        paragraphs.append(f"{n_self} of them were graded by the model under test: it judged "
+                          "its own answers (`scheming-evals run --grader MODEL` names another).")
+    sec = Section("Follow-up interviews", paragraphs,
+                  [tables.Table("Confession rates by question variant", columns, rows, note)])
     sec.plot = plots.confession_plot(pd.DataFrame(points))
     inter = interrogation_table(df)
     if inter:
@@ -193,6 +208,7 @@ def context(df: pd.DataFrame) -> dict[str, Any]:
     models = tables.models(df)
     counts = tables.Counts(df)
     effects = dissection.dissect(df, counts)
+    families = dissection.families(effects)
     headline_keys = set(paper.table2_rows())
     headline = [e for e in effects if (e.eval, e.behaviour) in headline_keys]
     others = [e for e in effects if (e.eval, e.behaviour) not in headline_keys]
@@ -217,7 +233,7 @@ def context(df: pd.DataFrame) -> dict[str, Any]:
         "real": [m for m in models if not m.startswith("reference/")],
         "run_a_model": RUN_A_MODEL,
         "log_dirs": sorted({str(Path(p).parent) for p in df["log"]}),
-        "findings": findings(headline or effects, faking, sandbagging),
+        "findings": findings(headline or effects, faking, sandbagging, families),
         "covert_tables": [t for t in covert_tables if t.rows],
         "faking_table": faking if faking.rows else None,
         "sandbagging_table": sandbagging if sandbagging.rows else None,
@@ -229,22 +245,32 @@ def context(df: pd.DataFrame) -> dict[str, Any]:
         "other_effects": others,
         "n_flagged_effects": sum(e.flagged for e in effects),
         "small_n_rule": dissection.SMALL_N_RULE,
+        "families": families,
+        "family_rule": dissection.FAMILY,
+        "n_comparisons": len(effects),
+        "n_holm": sum(f.holm for f in families),
         "regressions": [r for r in regs if r.terms],
         "constant_regressions": [r for r in regs if not r.terms],
         "flagged": excerpts.flagged(df),
         "sections": [s for s in (hook(df) for hook in SECTION_HOOKS) if s is not None],
         "fmt_reg": fmt_regression,
+        "fmt_p": lambda p: tables.fmt_p(float(p)),
     }
 
 
 def findings(effects: list[dissection.Effect], faking: tables.Table,
-             sandbagging: tables.Table) -> list[str]:
-    """The summary's bullet points: conclusive effects (largest first), then the tests."""
-    clear = [e for e in effects if e.verdict in ("drop", "rise")]
+             sandbagging: tables.Table,
+             families: list[dissection.Family] | None = None) -> list[str]:
+    """The summary's bullet points: how many comparisons each model's dissection made and how
+    many survive adjustment, then the differences that survive Holm adjustment (largest first),
+    then the tests."""
+    out = [f"Dissection, {f.statement}" for f in families or []]
+    clear = [e for e in effects if e.verdict in ("drop", "rise")]  # adjusted verdicts
     clear.sort(key=lambda e: -abs(e.diff.diff))
-    out = [f"{e.model}, {e.eval}: {e.sentence}" for e in clear[:MAX_FINDINGS]]
+    out += [f"{e.model}, {e.eval}: {e.sentence}" for e in clear[:MAX_FINDINGS]]
     if len(clear) > MAX_FINDINGS:
-        out.append(f"... and {len(clear) - MAX_FINDINGS} more clear effects (dissection.csv).")
+        out.append(f"... and {len(clear) - MAX_FINDINGS} more differences that survive Holm "
+                   "adjustment (dissection.csv).")
     flagged = sum(e.flagged for e in effects)
     if flagged:
         out.append(f"{flagged} of {len(effects)} comparisons have too few rollouts to "
