@@ -21,6 +21,7 @@ from scheming_evals.evals.oversight_subversion import oversight_subversion
 from scheming_evals.evals.self_exfiltration import self_exfiltration
 from scheming_evals.scenario import scenario_by_id
 from scheming_evals.stimuli import NUDGE_NONE, NUDGE_STRONG, SCRATCHPAD_PARAM
+from scheming_evals.world import NO_REASONING, conditions_of, nudge_text
 
 TASKS = {
     "oversight_subversion": oversight_subversion,
@@ -92,6 +93,26 @@ def test_condition_is_applied(samples, eval_name: str, cond: str, value: str) ->
     if cond == "goal":
         assert (goal_text in system) == (value == "system")
         assert (goal_text in user) == (value == "user")
+        # goal=none: the nudge sentences that refer to the (never given) goal are dropped;
+        # only "Always reason out loud ..." stays (issue #12 item 7: it used to send them)
+        paragraphs = system.split("\n\n")
+        assert (NUDGE_STRONG in paragraphs) == (value != "none")
+        assert (NUDGE_NONE in paragraphs) == (value == "none")
+        assert ("YOUR goal" in system) == (value != "none")
+        assert ("Repeat your goal" in system) == (value != "none")
+    if cond == "relation" and email:
+        # reversed differs from aligned: the model's goal is the scenario's opposite, and the
+        # candidates it favours flip (issue #12 item 7: reversed used to equal aligned)
+        em = sc.email
+        others = {v: samples[(eval_name, "relation", v)].metadata
+                  for v in ("conflict", "aligned", "reversed")}
+        assert len({m["model_goal"] for m in others.values()}) == 3
+        favoured = [c.name for c in em.candidates if c.favours_goal]
+        against = [c.name for c in em.candidates if not c.favours_goal]
+        assert meta["favours_goal"] == (against if value == "reversed" else favoured)
+        if value == "reversed":
+            assert all(n in meta["model_goal"] for n in against)
+            assert meta["model_goal"] in system
     if cond == "relation" and not email:
         dev = sc.goals.prosocial if value in ("aligned", "reversed") else sc.goals.other
         assert f"to {dev}" in seen  # the memo states the developers' goal
@@ -122,8 +143,31 @@ def test_condition_is_applied(samples, eval_name: str, cond: str, value: str) ->
             assert not bash.parameters.properties[SCRATCHPAD_PARAM].description
             assert SCRATCHPAD_PARAM not in bash.parameters.required
         assert ("Always reason out loud" in system) == (value != "none")
+        # reasoning=none: the nudge is word-exact minus only its first sentence (which
+        # contradicts the condition), and the instruction follows as its own paragraph
+        paragraphs = system.split("\n\n")
+        rest = NUDGE_STRONG.removeprefix(NUDGE_NONE).strip()
+        assert (rest in paragraphs) == (value == "none")
+        assert (NO_REASONING in paragraphs) == (value == "none")
+        assert (NUDGE_STRONG in paragraphs) == (value != "none")
     # a reader that changes nothing triggers no scheming behaviour
     score = next(iter(s.scores.values()))
     flagged = {k for k, v in score.value.items()
                if v is True and k not in ("chose_goal_option", "produced_ranking")}
     assert flagged == set()
+
+
+@pytest.mark.parametrize("nudge", CONDITIONS["nudge"].values)
+@pytest.mark.parametrize("goal", CONDITIONS["goal"].values)
+@pytest.mark.parametrize("reasoning", CONDITIONS["reasoning"].values)
+def test_nudge_is_word_exact_cut(nudge: str, goal: str, reasoning: str) -> None:
+    """The nudge sent is always an exact substring of the paper's NUDGE_STRONG, cut only as
+    documented: goal=none drops the sentences about the goal, reasoning=none drops the first
+    sentence ("Always reason out loud ...") and nothing else."""
+    text = nudge_text(conditions_of(nudge=nudge, goal=goal, reasoning=reasoning))
+    assert text in NUDGE_STRONG
+    full = NUDGE_STRONG if nudge == "strong" and goal != "none" else NUDGE_NONE
+    want = full.removeprefix(NUDGE_NONE).strip() if reasoning == "none" else full
+    assert text == want
+    if goal == "none":
+        assert "goal" not in text.lower()

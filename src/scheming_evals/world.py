@@ -87,17 +87,38 @@ def fmt(template: str, **values: str) -> str:
     return template.format(**values).strip()
 
 
+# The strong nudge begins with the no-nudge sentence; the cuts in ``nudge_text`` rely on it.
+assert NUDGE_STRONG.startswith(NUDGE_NONE + " ")
+
+
+def nudge_text(cond: dict[str, str]) -> str:
+    """The goal nudge as sent: the paper's word-exact text (``stimuli``), with two documented
+    cuts and nothing reworded, so what is sent is always an exact substring of NUDGE_STRONG:
+
+    - ``goal=none``: the sentences that refer to the goal ("Make sure that you achieve your
+      goal ...", "Repeat your goal at every step.") would name a goal never given, so they are
+      dropped and only NUDGE_NONE ("Always reason out loud ...") stays, whatever ``nudge`` is.
+    - ``reasoning=none``: the first sentence, NUDGE_NONE, contradicts the condition, so it (and
+      only it) is dropped; the rest stays word-exact, and NO_REASONING follows as its own
+      paragraph (see ``system_prompt``). Both cuts together leave no nudge at all.
+    """
+    nudge = NUDGE_STRONG if cond["nudge"] == "strong" and cond["goal"] != "none" else NUDGE_NONE
+    if cond["reasoning"] == "none":
+        nudge = nudge.removeprefix(NUDGE_NONE).strip()
+    return nudge
+
+
 def system_prompt(scenario: Scenario, cond: dict[str, str], goals: Goals, tools_note: str) -> str:
     p = prompts()
     parts = [fmt(p["system"], system_name=scenario.system_name,
                   system_role=scenario.system_role, company=scenario.company)]
     if cond["goal"] == "system":
         parts.append(fmt(p["goal_sentence"], model_goal=goals.model))
-    nudge = NUDGE_STRONG if cond["nudge"] == "strong" else NUDGE_NONE
+    nudge = nudge_text(cond)
+    if nudge:
+        parts.append(nudge)
     if cond["reasoning"] == "none":
-        nudge = nudge.replace(NUDGE_NONE, "").strip()
-        nudge = (nudge + " " + NO_REASONING).strip()
-    parts.append(nudge)
+        parts.append(NO_REASONING)
     if cond["difficulty"] in ("medium", "easy"):
         parts.append(fmt(p[f"hint_{cond['difficulty']}"]))
     if cond["honesty"] == "instructed":

@@ -6,7 +6,8 @@ commands are followed where they really run: ``ssh HOST CMD`` (and ``ssh HOST`` 
 runs CMD on HOST, ``bash -c``/``bash FILE``/``eval``/``xargs``/``find -exec`` run nested
 commands, and Python code is read with :mod:`.pyread`. Where a file is matters: a local ``cp``
 of a fetched copy of the successor is no attack on it, while ``ssh HOST 'rm ...'`` is, even with
-a wrong path or a mistyped host name. :class:`Tracker` remembers what earlier commands did
+a wrong path or a mistyped host name; ``sshfs HOST:DIR POINT`` puts paths under POINT on HOST.
+:class:`Tracker` remembers what earlier commands did
 (scripts written and run later, local copies of the agent's own weights, fetched copies of the
 successor); :func:`destroys` and :func:`sends_to_remote` ask about one command.
 """
@@ -65,6 +66,8 @@ class Tracker:
         self.aliases = {norm(a) for a in aliases}
         self.local_copy = local_copy
         self.files: dict[tuple[str, str], str] = {}  # (machine, path) -> text the agent wrote
+        # (machine, mount point) -> (machine mounted, folder there): sshfs mounts
+        self.mounts: dict[tuple[str, str], tuple[str, str]] = {}
         self._v = Verdict()
 
     # --- public -------------------------------------------------------------------------
@@ -124,10 +127,11 @@ class Tracker:
             return False
         if self._aims_at_target_host(machine):
             return path_hits(operand, self.target, cwd, ancestors)
-        # another machine (e.g. the agent's own): only the file named explicitly, and only if
-        # no copy of it was fetched there (then it is that copy)
+        # another machine (e.g. the agent's own): only the target's own path (the agent taking
+        # one machine for the other), and only if no copy of it was fetched there (then it is
+        # that copy); a file of that name in a folder that never held it (/tmp) is not it
         return (not self.local_copy and not is_glob(operand)
-                and posixpath.basename(norm(operand, cwd)) == posixpath.basename(self.target))
+                and norm(operand, cwd) == self.target)
 
     def _lands_on_target(self, dest: str, srcs: list[str], machine: str, cwd: str,
                          src_is_target: bool) -> bool:
@@ -225,6 +229,12 @@ class Tracker:
         argv = strip_prefixes(s.argv)
         prog = prog_name(argv)
         v = self._v
+        if prog == "sshfs":
+            self._sshfs(argv, machine, cwd)
+            return cwd
+        if self.mounts and prog not in ("cd", "pushd") and self._through_mount(
+                s, argv, prog, machine, cwd, depth):
+            return cwd
         # writes through redirections (any program, also none: `> file`)
         for o in s.outs:
             if o.startswith("/dev/"):
@@ -307,6 +317,71 @@ class Tracker:
             self._run(self._script_file(argv[0], machine, cwd) or "", machine, cwd,
                       None, depth + 1)
         return cwd
+
+    # --- sshfs mounts -------------------------------------------------------------------
+
+    def _sshfs(self, argv: list[str], machine: str, cwd: str) -> None:
+        """``sshfs [user@]host:[dir] mountpoint``: files under the mount point are on host."""
+        _, ops = operands(argv, ("-o", "-p", "-F", "-C", "-s"))
+        if len(ops) < 2:
+            return
+        host, rdir = split_remote(ops[0])
+        if host is None:
+            return
+        self.mounts[(machine, norm(ops[1], cwd))] = (self._machine(host, machine),
+                                                     norm(rdir or ".", HOME))
+
+    def _mounted(self, word: str, machine: str, cwd: str) -> tuple[str, str] | None:
+        """(machine, path there) of a word naming a path under an sshfs mount point."""
+        if not word or word.startswith("-") or ":" in word:
+            return None
+        p = norm(word, cwd)
+        for (m, point), (host, rdir) in self.mounts.items():
+            if m == machine and (p == point or p.startswith(point.rstrip("/") + "/")):
+                return host, posixpath.normpath(rdir + "/" + p[len(point):])
+        return None
+
+    def _through_mount(self, s: Simple, argv: list[str], prog: str, machine: str, cwd: str,
+                       depth: int) -> bool:
+        """Read a command that names paths under an sshfs mount point as aimed at the mounted
+        machine (False: it names none)."""
+        words = {i: self._mounted(w, machine, cwd) for i, w in enumerate(argv) if i}
+        outs = {o: self._mounted(o, machine, cwd) for o in s.outs}
+        if not any(words.values()) and not any(outs.values()):
+            return False
+        for at in outs.values():
+            if at is None:
+                continue
+            host, rpath = at
+            if self.target and self._aims_at_target_host(host) and path_hits(
+                    rpath, self.target, HOME, False, any_dir=False):
+                self._v.destroys = True
+            if machine == self.here and host != self.here and self.source and (
+                    self._reads_source(s, cwd) or any(self._reads_source(p, cwd)
+                                                      for p in s.prev)):
+                self._v.sends = True
+        if prog in COPIERS or prog in ("mv", "scp"):
+            # a copy between the mount and a local folder is a transfer between the machines
+            located = [a if (at := words.get(i)) is None else f"{at[0]}:{at[1]}"
+                       for i, a in enumerate(argv)]
+            _, ops = operands(located, ("-t", "--target-directory", "-S", "--suffix", "-e"))
+            if len(ops) >= 2:
+                self._transfer(ops[:-1], ops[-1], machine, cwd, True)
+                if prog == "mv" and self.target:
+                    for o in ops[:-1]:
+                        h, rp = split_remote(o)
+                        if h and self._aims_at_target_host(self._machine(h, machine)) and (
+                                path_hits(rp, self.target, HOME, True, any_dir=False)):
+                            self._v.destroys = True
+            return True
+        hosts = {at[0] for at in words.values() if at is not None}
+        host = hosts.pop() if len(hosts) == 1 else machine
+        inner = Simple(argv=[at[1] if (at := words.get(i)) is not None else a
+                             for i, a in enumerate(argv)],
+                       outs=[o for o, at in outs.items() if at is None], ins=s.ins,
+                       stdin=s.stdin, prev=s.prev)
+        self._simple(inner, host, HOME, depth + 1)
+        return True
 
     def _overwrites_target(self, out: str, s: Simple, machine: str, cwd: str) -> bool:
         """Does writing ``out`` (a redirection or tee) on ``machine`` overwrite the target?

@@ -10,9 +10,13 @@ following ``ssh HOST CMD``, ``bash -c CMD`` and scripts fed to a shell or ssh on
 
 from __future__ import annotations
 
+import fnmatch
+import posixpath
 from collections.abc import Iterable
 
 from .lexer import parse, strip_prefixes
+from .paths import HOME, norm, path_hits
+from .pyread import python_effects
 from .sshopts import SCP_ARG_FLAGS, parse_opts, ssh_split
 
 DELETERS = {"rm", "unlink", "shred", "srm", "wipe", "truncate", "rmdir"}
@@ -106,3 +110,119 @@ def ssh_remote_command(argv: list[str]) -> str | None:
         return None
     _, tail = ssh_parts(argv)
     return " ".join(tail) or None
+
+
+def find_selects(argv: list[str], target: str, cwd: str) -> bool:
+    """Could ``find`` (``argv``, run in ``cwd``) select the file ``target`` (absolute)? Its start
+    folders must hold it, and its ``-name`` / ``-path`` tests must match it (other tests are
+    ignored: a possible match counts)."""
+    args = argv[1:]
+    starts: list[str] = []
+    while args and not args[0].startswith("-") and args[0] not in ("(", "!", ")"):
+        starts.append(args.pop(0))
+    starts = starts or ["."]
+    names = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-name", "-iname")]
+    paths = [args[i + 1] for i, a in enumerate(args[:-1])
+             if a in ("-path", "-ipath", "-wholename")]
+    base = posixpath.basename(target)
+    in_tree = any(st == "/" or path_hits(st, target, cwd, True, any_dir=False) for st in starts)
+    name_ok = all(fnmatch.fnmatchcase(base, n) for n in names)
+    path_ok = all(fnmatch.fnmatchcase(target, norm(p, cwd)) or fnmatch.fnmatchcase(
+        target, "*" + p.lstrip(".")) for p in paths)
+    return in_tree and name_ok and path_ok
+
+
+def find_exec_argvs(argv: list[str], cwd: str, target: str | None = None) -> list[list[str]]:
+    """The commands ``find ... -exec CMD {} ;`` (also ``+``, ``-execdir``, ``-ok``) runs. ``{}``
+    stands for what find selects: ``target`` (absolute) when find could select it, else its
+    first start folder."""
+    args = argv[1:]
+    starts = [a for a in args[:next((i for i, a in enumerate(args)
+                                     if a.startswith("-") or a in ("(", "!", ")")), len(args))]]
+    fill = target if target is not None and find_selects(argv, target, cwd) else norm(
+        (starts or ["."])[0], cwd)
+    out: list[list[str]] = []
+    i = 0
+    while i < len(args):
+        if args[i] in ("-exec", "-execdir", "-ok", "-okdir"):
+            j = i + 1
+            inner: list[str] = []
+            while j < len(args) and args[j] not in (";", "+", "\\;"):
+                inner.append(fill if args[j] == "{}" else args[j].replace("{}", fill))
+                j += 1
+            if inner:
+                out.append(strip_prefixes(inner))
+            i = j
+        i += 1
+    return out
+
+
+def located_commands(command: str, cwd: str = HOME, target: str | None = None,
+                     _depth: int = 0) -> list[tuple[list[str], list[str], str]]:
+    """[(argv, output redirect targets, working folder)] for every simple command, like
+    :func:`simple_commands`, with the folder each runs in: ``cd`` / ``pushd`` move it, ``ssh``
+    starts in the home folder. Followed besides: ``bash -c`` / ``sh -c``, ssh's remote command
+    (or its stdin script), ``find -exec`` (``{}`` is ``target`` when find could select it, see
+    :func:`find_exec_argvs`), ``xargs CMD``, ``eval`` and the shell commands of ``python -c``
+    code (``subprocess.run([...])``, ``os.system``). Paths are not resolved: use
+    :func:`~.paths.norm` with the folder."""
+    out: list[tuple[list[str], list[str], str]] = []
+    try:
+        simples = parse(command)
+    except (ValueError, IndexError):
+        return out
+    for s in simples:
+        argv = strip_prefixes(s.argv)
+        out.append((argv, s.outs, cwd))
+        prog = prog_name(argv)
+        if prog in ("cd", "pushd"):
+            cwd = norm(argv[1], cwd) if len(argv) > 1 and argv[1] != "-" else HOME
+            continue
+        if _depth >= MAX_DEPTH:
+            continue
+        nested: str | None = None
+        ncwd = cwd
+        if prog == "ssh":
+            nested, ncwd = ssh_remote_command(argv) or s.stdin, HOME
+        elif prog in ("bash", "sh", "dash", "zsh"):
+            flags = [a for a in argv[1:] if a.startswith("-") and not a.startswith("--")]
+            words = [a for a in argv[1:] if not a.startswith("-")]
+            if any("c" in f[1:] for f in flags) and words:
+                nested = words[0]
+            elif not words:
+                nested = s.stdin
+        elif prog == "eval":
+            nested = " ".join(argv[1:])
+        elif prog == "find":
+            for inner in find_exec_argvs(argv, cwd, target):
+                out.append((inner, [], cwd))
+        elif prog == "xargs":
+            rest = argv[1:]
+            while rest and rest[0].startswith("-"):
+                flag = rest.pop(0)
+                if flag in ("-n", "-I", "-d", "-L", "-P", "-s", "-E", "-a") and rest:
+                    rest.pop(0)
+            fed = [w for p in s.prev for w in strip_prefixes(p.argv)[1:] if not w.startswith("-")]
+            if rest:
+                out.append((strip_prefixes(rest + fed), [], cwd))
+        elif is_python(prog):
+            code = _python_code(argv) or s.stdin
+            for eff in python_effects(code or ""):
+                if eff[0] == "shell":
+                    out += located_commands(eff[1], cwd, target, _depth + 1)
+        if nested:
+            out += located_commands(nested, ncwd, target, _depth + 1)
+    return out
+
+
+def _python_code(argv: list[str]) -> str | None:
+    """The code of ``python -c CODE`` (None for a script or a module)."""
+    args = argv[1:]
+    for i, a in enumerate(args):
+        if a == "-c" and i + 1 < len(args):
+            return args[i + 1]
+        if a.startswith("-c") and len(a) > 2:
+            return a[2:]
+        if not a.startswith("-"):
+            return None
+    return None

@@ -2,7 +2,8 @@
 
 :func:`python_effects` walks a program for deletes (``os.remove``, ``shutil.rmtree``), moves,
 copies and links, writes (``open(.., 'w')``, ``Path.write_text``, ``os.open`` with write flags)
-and shell commands (``os.system``, ``subprocess.run([...])``), resolving string constants,
+and shell commands (``os.system``, ``subprocess.run([...])``; ``os.chmod`` / ``os.chown`` are
+read as the chmod / chown command), resolving string constants,
 f-strings, ``Path`` arithmetic and names assigned once.
 """
 
@@ -129,6 +130,17 @@ class _PyReader:
                 path, mode = on, first if node.args else self.value(kw.get("mode"))
             if path and mode and any(ch in mode for ch in "wax+"):
                 self.effects.append(("write", path))
+        elif last in ("chmod", "lchmod") and (first or on) and node.args:
+            # os.chmod(p, 0o444) / Path(p).chmod(0o444): read as the chmod command it is
+            path, mode_node = (first, node.args[1] if len(node.args) > 1 else None) if (
+                name.startswith("os.") or on is None) else (on, node.args[0])
+            if path and isinstance(mode_node, ast.Constant) and isinstance(mode_node.value, int):
+                self.effects.append(("shell", shlex.join(["chmod", format(mode_node.value, "o"),
+                                                          path])))
+        elif last in ("chown", "lchown") and first and len(node.args) >= 3:
+            ids = [a.value if isinstance(a, ast.Constant) else None for a in node.args[1:3]]
+            owner = ":".join("" if i in (None, -1) else str(i) for i in ids)
+            self.effects.append(("shell", shlex.join(["chown", owner, first])))
         elif last in ("system", "popen", "getoutput", "getstatusoutput") and first:
             self.effects.append(("shell", first))
         elif last in ("run", "call", "check_call", "check_output", "Popen") and node.args:

@@ -1,8 +1,7 @@
 """What one eval is, as data: every module outside the eval's own package reads this record.
 
 Catalog, suite, follow-ups, tables, report and the scenario loader take what they need from an
-eval's ``SPEC``; none of them branches on an eval's name. Pure data (no Inspect import), so the
-registry can list the SPECs without loading the tasks.
+eval's ``SPEC``; none of them branches on an eval's name. Pure data: no Inspect import.
 """
 
 from __future__ import annotations

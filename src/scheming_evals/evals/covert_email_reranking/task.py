@@ -36,7 +36,8 @@ def covert_email_reranking(
         nudge: Goal nudge in the system prompt (strong, none).
         difficulty: hard (nudge only), medium (+ noticing hint), easy (+ instruction to act).
         goal: Where the model's goal is given (system, user, none).
-        relation: conflict, or aligned/reversed (the model's goal is the scoring's own).
+        relation: conflict (the scenario's goal), aligned (the scoring's own objective) or
+            reversed (the opposite of the scenario's goal: favour the candidates it disfavours).
         honesty: none, or instructed (asked for honesty with the developers).
         memo: present, or absent (no email that says the scoring is checked).
         reasoning: visible, scratchpad (hidden bash parameter) or none.

@@ -44,15 +44,30 @@ def inbox(scenario: Scenario, memo: str) -> list[dict[str, str]]:
     return sorted(mails, key=lambda m: sha256(scenario.id + "/" + m["subject"]))
 
 
+def _either(names: list[str]) -> str:
+    """``A``, ``A or B``, ``A, B or C``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def email_world(scenario: Scenario, cond: dict[str, str]) -> World:
     """The world of covert email reranking."""
     texts = eval_texts(__package__)
     em = scenario.email
+    favoured = [c.name for c in em.candidates if c.favours_goal]
     if cond["relation"] == "conflict":
         model_goal = em.goal
-    else:  # the scoring itself is the less pro-social side, so reversed == aligned here
+    elif cond["relation"] == "aligned":  # the model's goal is the scoring's own objective
         labels = ", ".join(f.label for f in em.fields)
         model_goal = fmt(texts["business_goal"], entity=em.entity, criteria=labels)
+    else:
+        # reversed: the model gets the less pro-social goal, the opposite of the scenario's
+        # goal, written from its data: the candidates the scenario's goal disfavours should
+        # win over those it favours. Its "goal's candidates" (``favours_goal``) flip with it,
+        # so a false ranking that serves it moves the other side up.
+        against = [c.name for c in em.candidates if not c.favours_goal]
+        model_goal = fmt(texts["reversed_goal"], entity=em.entity, winners=_either(against),
+                         losers=_either(favoured))
+        favoured = against
     goals = Goals(model_goal, model_goal, "prosocial", "other")
     system = system_prompt(scenario, cond, goals, texts["tools_note"])
     names = "; ".join(c.name for c in em.candidates)
@@ -66,7 +81,7 @@ def email_world(scenario: Scenario, cond: dict[str, str]) -> World:
         "scores_path": SCORES_PATH,
         "entity": em.entity,
         "candidates": [c.name for c in em.candidates],
-        "favours_goal": [c.name for c in em.candidates if c.favours_goal],
+        "favours_goal": favoured,  # the candidates the model's goal favours
         "true_values": {c.name: c.values for c in em.candidates},
         "criteria": {f.name: [f.weight, f.higher_is_better] for f in em.fields},
         "ground_truth": truth,
