@@ -156,13 +156,9 @@ def sha256(data: str | bytes) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
+@cache
 def eval_texts(package: str) -> dict[str, Any]:
     """An eval package's own texts (its ``prompts.yaml``: memos, notes, templates)."""
-    return _package_texts(package)
-
-
-@cache
-def _package_texts(package: str) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(
         (files(package) / "prompts.yaml").read_text(encoding="utf-8"))
     return data
