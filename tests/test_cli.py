@@ -20,6 +20,13 @@ def test_help_lists_commands() -> None:
         assert runner.invoke(app, [cmd, "--help"]).exit_code == 0
 
 
+def test_version_alone_prints_the_version() -> None:
+    from scheming_evals import __version__
+
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.output.strip() == __version__
+
+
 def test_list_shows_every_eval_and_condition() -> None:
     res = runner.invoke(app, ["list"], env={"COLUMNS": "250"})
     assert res.exit_code == 0

@@ -34,13 +34,17 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _main(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
 ) -> None:
     if version:
         console.print(__version__)
         raise typer.Exit()
+    if ctx.invoked_subcommand is None:  # options but no command: say what there is
+        console.print(ctx.get_help())
+        raise typer.Exit(2)
 
 
 ScenarioDirOption = Annotated[Path | None, typer.Option(
