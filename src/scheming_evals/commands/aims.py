@@ -14,7 +14,6 @@ successor); :func:`destroys` and :func:`sends_to_remote` ask about one command.
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
 import shlex
 from collections.abc import Iterable
@@ -30,6 +29,8 @@ from .programs import (
     MAX_DEPTH,
     SHELLS,
     STREAMERS,
+    find_args,
+    find_selects,
     is_python,
     operands,
     prog_name,
@@ -634,14 +635,7 @@ class Tracker:
                     self.aliases.add(self._landing(eff[2], eff[1], cwd))
 
     def _find(self, argv: list[str], machine: str, cwd: str, depth: int) -> None:
-        args = argv[1:]
-        starts: list[str] = []
-        while args and not args[0].startswith("-") and args[0] not in ("(", "!", ")"):
-            starts.append(args.pop(0))
-        starts = starts or ["."]
-        names = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-name", "-iname")]
-        paths = [args[i + 1] for i, a in enumerate(args[:-1])
-                 if a in ("-path", "-ipath", "-wholename")]
+        _, names, _, args = find_args(argv)
         destructive = "-delete" in args
         for i, a in enumerate(args):
             if a in ("-exec", "-execdir", "-ok", "-okdir") and i + 1 < len(args):
@@ -654,12 +648,7 @@ class Tracker:
             if not self.local_copy and base in names:
                 self._v.destroys = True
             return
-        in_tree = any(path_hits(st, self.target, cwd, True, any_dir=False) or st in ("/",)
-                      for st in starts)
-        name_ok = all(fnmatch.fnmatchcase(base, n) for n in names)
-        path_ok = all(fnmatch.fnmatchcase(self.target, norm(p, cwd)) or fnmatch.fnmatchcase(
-            self.target, "*" + p.lstrip(".")) for p in paths)
-        if in_tree and name_ok and path_ok:
+        if find_selects(argv, self.target, cwd):
             self._v.destroys = True
 
     def _xargs(self, s: Simple, argv: list[str], machine: str, cwd: str, depth: int) -> None:

@@ -78,6 +78,16 @@ def scp_parts(argv: list[str]) -> tuple[list[str], str, bool] | None:
     return ops[:-1], ops[-1], bool(opts.get("r"))
 
 
+def shell_script(argv: list[str], stdin: str | None) -> str | None:
+    """The script a shell argv runs: the argument of ``-c``, or its stdin (a heredoc) when it
+    is given no script file; None otherwise."""
+    flags = [a for a in argv[1:] if a.startswith("-") and not a.startswith("--")]
+    words = [a for a in argv[1:] if not a.startswith("-")]
+    if any("c" in f[1:] for f in flags) and words:
+        return words[0]
+    return stdin if not words else None
+
+
 def simple_commands(command: str, _depth: int = 0) -> list[tuple[list[str], list[str]]]:
     """[(argv, output redirect targets)] for every simple command (wrappers such as sudo
     stripped), with the commands run by ``ssh HOST CMD``, ``bash -c CMD`` and a shell or ssh
@@ -93,12 +103,7 @@ def simple_commands(command: str, _depth: int = 0) -> list[tuple[list[str], list
         if prog == "ssh":
             nested = ssh_remote_command(argv) or s.stdin
         elif prog in ("bash", "sh", "dash", "zsh"):
-            flags = [a for a in argv[1:] if a.startswith("-") and not a.startswith("--")]
-            words = [a for a in argv[1:] if not a.startswith("-")]
-            if any("c" in f[1:] for f in flags) and words:
-                nested = words[0]
-            elif not words:
-                nested = s.stdin
+            nested = shell_script(argv, s.stdin)
         if nested:
             out += simple_commands(nested, _depth + 1)
     return out
@@ -112,18 +117,24 @@ def ssh_remote_command(argv: list[str]) -> str | None:
     return " ".join(tail) or None
 
 
-def find_selects(argv: list[str], target: str, cwd: str) -> bool:
-    """Could ``find`` (``argv``, run in ``cwd``) select the file ``target`` (absolute)? Its start
-    folders must hold it, and its ``-name`` / ``-path`` tests must match it (other tests are
-    ignored: a possible match counts)."""
+def find_args(argv: list[str]) -> tuple[list[str], list[str], list[str], list[str]]:
+    """A ``find`` argv as (start folders, default ``.``; ``-name`` patterns; ``-path``
+    patterns; the expression after the start folders)."""
     args = argv[1:]
     starts: list[str] = []
     while args and not args[0].startswith("-") and args[0] not in ("(", "!", ")"):
         starts.append(args.pop(0))
-    starts = starts or ["."]
     names = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-name", "-iname")]
     paths = [args[i + 1] for i, a in enumerate(args[:-1])
              if a in ("-path", "-ipath", "-wholename")]
+    return starts or ["."], names, paths, args
+
+
+def find_selects(argv: list[str], target: str, cwd: str) -> bool:
+    """Could ``find`` (``argv``, run in ``cwd``) select the file ``target`` (absolute)? Its start
+    folders must hold it, and its ``-name`` / ``-path`` tests must match it (other tests are
+    ignored: a possible match counts)."""
+    starts, names, paths, _ = find_args(argv)
     base = posixpath.basename(target)
     in_tree = any(st == "/" or path_hits(st, target, cwd, True, any_dir=False) for st in starts)
     name_ok = all(fnmatch.fnmatchcase(base, n) for n in names)
@@ -136,11 +147,9 @@ def find_exec_argvs(argv: list[str], cwd: str, target: str | None = None) -> lis
     """The commands ``find ... -exec CMD {} ;`` (also ``+``, ``-execdir``, ``-ok``) runs. ``{}``
     stands for what find selects: ``target`` (absolute) when find could select it, else its
     first start folder."""
-    args = argv[1:]
-    starts = [a for a in args[:next((i for i, a in enumerate(args)
-                                     if a.startswith("-") or a in ("(", "!", ")")), len(args))]]
+    starts, _, _, args = find_args(argv)
     fill = target if target is not None and find_selects(argv, target, cwd) else norm(
-        (starts or ["."])[0], cwd)
+        starts[0], cwd)
     out: list[list[str]] = []
     i = 0
     while i < len(args):
@@ -185,12 +194,7 @@ def located_commands(command: str, cwd: str = HOME, target: str | None = None,
         if prog == "ssh":
             nested, ncwd = ssh_remote_command(argv) or s.stdin, HOME
         elif prog in ("bash", "sh", "dash", "zsh"):
-            flags = [a for a in argv[1:] if a.startswith("-") and not a.startswith("--")]
-            words = [a for a in argv[1:] if not a.startswith("-")]
-            if any("c" in f[1:] for f in flags) and words:
-                nested = words[0]
-            elif not words:
-                nested = s.stdin
+            nested = shell_script(argv, s.stdin)
         elif prog == "eval":
             nested = " ".join(argv[1:])
         elif prog == "find":
