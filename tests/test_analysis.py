@@ -11,13 +11,21 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from scheming_evals.analysis import dissection, paper, regression, tables
 from scheming_evals.analysis.tidy import LogReadError, read_logs
 from scheming_evals.conditions import CONDITIONS, DEFAULTS
-from scheming_evals.stats import alignment_faking_test, paired_test, wilson
+from scheming_evals.stats import (
+    alignment_faking_test,
+    cluster_diff,
+    cluster_rate,
+    design_effect,
+    paired_test,
+    wilson,
+)
 
 # --- intervals -------------------------------------------------------------------------------
 
@@ -285,6 +293,130 @@ def test_single_changes_cover_the_grid() -> None:
                  "reasoning=scratchpad", "reasoning=none"):
         assert tuple(name.split("=")) in changes
     assert len(changes) == sum(len(c.values) - 1 for c in CONDITIONS.values())
+
+
+# --- clustering by scenario -------------------------------------------------------------------
+
+
+def by_scenario(cells: list[tuple[dict[str, str], list[tuple[int, int]]]], model: str = "m",
+                behaviour: str = "disabled_oversight") -> pd.DataFrame:
+    """A tidy table: for each (condition changes, [(k, n) per scenario s0, s1, ...])."""
+    rows = []
+    for change, per in cells:
+        for j, (k, n) in enumerate(per):
+            rows += [{"model": model, "eval": "oversight_subversion", "scenario": f"s{j}",
+                      "epoch": i + 1, **{**DEFAULTS, **change}, behaviour: i < k}
+                     for i in range(n)]
+    df = pd.DataFrame(rows)
+    df[behaviour] = df[behaviour].astype("boolean")
+    df.attrs["behaviours"] = {"oversight_subversion": [behaviour]}
+    return df
+
+
+# the behaviour in 2 of 20 scenarios at the default (15/200), never without the nudge
+LUMPY = [(10, 10), (5, 10)] + [(0, 10)] * 18
+
+
+def test_rates_by_scenario_beside_the_iid_ones() -> None:
+    df = by_scenario([({}, LUMPY), ({"nudge": "none"}, [(0, 10)] * 20)])
+    counts = tables.Counts(df)
+    assert counts.by_scenario("oversight_subversion", "m", "disabled_oversight") == {
+        f"s{j}": kn for j, kn in enumerate(LUMPY)}
+    k, n = np.array([x for x, _ in LUMPY]), np.array([y for _, y in LUMPY])
+    ref = cluster_rate(k, n)
+    got = counts.clustered("oversight_subversion", "m", "disabled_oversight")
+    assert got == ref and (got.carrying, got.scenarios) == (2, 20)
+    assert got.design_effect == pytest.approx(design_effect(k, n)) and got.design_effect > 5
+    iid = wilson(15, 200)
+    assert got.high - got.low > 1.5 * (iid.high - iid.low)  # clustering widens it
+    t = tables.clustered_table(df, "strong", counts)
+    assert t.columns[5:8] == ["95% CI (iid)", "95% CI (by scenario)",
+                              "scenarios with the behaviour"]
+    row = dict(zip(t.columns, t.rows[0], strict=True))
+    assert row["k/n"] == "15/200" and row["95% CI (iid)"] == f"[{iid.low:.2f}, {iid.high:.2f}]"
+    assert row["95% CI (by scenario)"] == f"[{ref.low:.2f}, {ref.high:.2f}]"
+    assert row["scenarios with the behaviour"] == "2 of 20"
+    none = dict(zip(t.columns, tables.clustered_table(df, "none", counts).rows[0], strict=True))
+    assert none["95% CI (by scenario)"] == "– (never seen)"
+    assert none["scenarios with the behaviour"] == "0 of 20" and none["design effect"] == "–"
+    few = tables.clustered_table(by_scenario([({}, [(3, 5), (0, 5), (1, 5)])]))
+    assert dict(zip(few.columns, few.rows[0], strict=True))["95% CI (by scenario)"] == (
+        "– (3 scenarios (< 5))")
+
+
+def test_dissection_difference_by_scenario() -> None:
+    base = LUMPY
+    changed = [(0, 10)] * 19 + [(1, 10)]
+    effects = dissection.dissect(by_scenario([({}, base), ({"nudge": "none"}, changed)]))
+    (e,) = effects
+    order = sorted(range(20), key=lambda j: f"s{j}")  # scenarios in name order
+    ref = cluster_diff([changed[j][0] for j in order], [changed[j][1] for j in order],
+                       [base[j][0] for j in order], [base[j][1] for j in order])
+    assert e.by_scenario == ref and ref.ok
+    assert e.by_scenario.estimate == pytest.approx(e.diff.diff)
+    assert (e.base_scenarios, e.changed_scenarios) == ((2, 20), (1, 20))
+    # the Newcombe interval treats 200 + 200 rollouts as independent: too narrow here
+    assert ref.high - ref.low > 1.5 * (e.diff.high - e.diff.low)
+    assert e.scenario_interval == f"[{ref.low:+.2f}, {ref.high:+.2f}]"
+    row = dissection.effects_frame(effects).iloc[0]
+    assert (row["scenario_low"], row["scenario_high"]) == (ref.low, ref.high)
+    assert (row["default_scenarios_with"], row["changed_scenarios"]) == (2, 20)
+    # with 4 scenarios there is no by-scenario interval, and the effect says so
+    (few,) = dissection.dissect(by_scenario([({}, [(3, 5)] * 4), ({"nudge": "none"},
+                                                                  [(0, 5)] * 4)]))
+    assert few.scenario_interval == "– (4 shared scenarios (< 5))"
+
+
+def _crossed_scenarios(seed: int, scenarios: int = 12) -> pd.DataFrame:
+    """nudge x relation x scenario, 6 rollouts a cell, a scenario effect on the log-odds."""
+    rng = np.random.default_rng(seed)
+    bump = rng.normal(0, 1.0, scenarios)
+    rows = []
+    for nudge in ("strong", "none"):
+        for relation in ("conflict", "aligned"):
+            for j in range(scenarios):
+                eta = 0.3 - 1.0 * (nudge == "none") - 0.4 * (relation == "aligned") + bump[j]
+                for y in rng.random(6) < 1 / (1 + math.exp(-eta)):
+                    rows.append({"nudge": nudge, "relation": relation, "scenario": f"s{j}",
+                                 "b": bool(y)})
+    return pd.DataFrame(rows)
+
+
+def test_regression_cluster_robust_intervals_match_a_hand_sandwich() -> None:
+    df = _crossed_scenarios(3)
+    reg = regression.fit(df, "b", ["nudge", "relation"], DEFAULTS)
+    assert reg.method == "maximum likelihood" and reg.clusters == 12 and not reg.cluster_note
+    X = np.column_stack([np.ones(len(df)), (df["nudge"] == "none").astype(float),
+                         (df["relation"] == "aligned").astype(float)])
+    y = df["b"].astype(float).to_numpy()
+    beta = np.asarray(sm.Logit(y, X).fit(disp=0).params)
+    p = 1 / (1 + np.exp(-X @ beta))
+    bread = np.linalg.inv(X.T @ (X * (p * (1 - p))[:, None]))
+    g = df["scenario"].to_numpy()
+    scores = np.array([X[g == c].T @ (y - p)[g == c] for c in np.unique(g)])
+    big_n, k, groups = len(y), X.shape[1], len(scores)
+    cov = bread @ scores.T @ scores @ bread * groups / (groups - 1) * (big_n - 1) / (big_n - k)
+    for j, t in enumerate(reg.terms, start=1):
+        se = math.sqrt(cov[j, j])
+        assert t.cluster_low == pytest.approx(math.exp(beta[j] - 1.959964 * se), rel=1e-5)
+        assert t.cluster_high == pytest.approx(math.exp(beta[j] + 1.959964 * se), rel=1e-5)
+        assert t.cluster_p == pytest.approx(2 * norm.sf(abs(beta[j]) / se), rel=1e-5)
+    assert reg.cluster_lines()[0].startswith("nudge=none: [")
+
+
+def test_regression_says_when_it_has_no_cluster_version() -> None:
+    few = regression.fit(_crossed_scenarios(3, scenarios=4), "b", ["nudge", "relation"],
+                         DEFAULTS)
+    assert few.method == "maximum likelihood" and few.clusters == 4
+    assert few.cluster_note == "not fitted (4 scenarios, fewer than 5)"
+    assert all(math.isnan(t.cluster_low) for t in few.terms)
+    sep = _crossed({("strong", "conflict"): (6, 20), ("none", "conflict"): (0, 20),
+                    ("strong", "aligned"): (5, 20), ("none", "aligned"): (0, 20)})
+    sep["scenario"] = [f"s{i % 10}" for i in range(len(sep))]
+    reg = regression.fit(sep, "b", ["nudge", "relation"], DEFAULTS)
+    assert reg.method == "Firth (separation)"
+    assert reg.cluster_note.startswith("not fitted (separation")
+    assert reg.cluster_lines() == [reg.cluster_note]
 
 
 # --- tables ----------------------------------------------------------------------------------

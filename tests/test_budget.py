@@ -44,17 +44,17 @@ def test_token_budget_stops_cleanly_and_a_rerun_completes(tmp_path) -> None:
     assert "run the same command again with a larger budget" in err
     assert "Traceback" not in res.stdout + res.stderr
     partial = rollouts(tmp_path / "logs")
-    assert 0 < sum(partial.values()) < 32 and set(partial.values()) == {1}
+    assert 0 < sum(partial.values()) < 40 and set(partial.values()) == {1}
     assert "rollouts" in res.stdout  # the usage table, also after a budget stop
 
     res = run(tmp_path, "--max-tokens", "10000000")
     assert res.returncode == 0, res.stdout + res.stderr
     full = rollouts(tmp_path / "logs")
-    assert len(full) == 32 and set(full.values()) == {1}
+    assert len(full) == 40 and set(full.values()) == {1}
     assert (tmp_path / "report" / "report.html").is_file()
     # the usage table: every reference agent, 8 rollouts each, 100 input tokens per call
     for m in ("reference/honest", "reference/schemer", "reference/nudge-schemer",
-              "reference/schemer-denier"):
+              "reference/schemer-denier", "reference/trope-schemer"):
         line = next(ln for ln in res.stdout.splitlines() if f" {m} " in ln)
         cells = [c.strip() for c in line.split("│") if c.strip()]
         assert cells[1] == "8"
@@ -75,12 +75,21 @@ def test_cost_budget_stops_cleanly(tmp_path) -> None:
     assert sum(rollouts(tmp_path / "logs").values()) < 16
 
 
-def test_prices() -> None:
-    prices = suite.load_prices()
-    assert all(p.source for p in prices.values())
-    assert suite.price_for("openai/gpt-4o-2024-08-06", prices).key == "openai/gpt-4o"
-    assert suite.price_for("openai/gpt-4o-mini-2024-07-18", prices).key == "openai/gpt-4o-mini"
-    assert suite.price_for("anthropic/claude-3-5-sonnet-20241022", prices).input == 3.0
-    assert suite.price_for("reference/schemer", prices).key == "reference"
-    assert suite.price_for("ollama/llama3.1", prices) is None  # tokens only, cost "n/a"
-    assert suite.price_for("openai/gpt-4o1", prices) is None
+def test_prices_come_from_genai_prices() -> None:
+    from genai_prices import Usage, calc_price
+
+    from scheming_evals import costs
+
+    def theirs(ref: str, **usage: int) -> float:
+        return float(calc_price(Usage(**usage), model_ref=ref, provider_id="openai").total_price)
+
+    # Inspect's input_tokens exclude cached input; genai-prices' include it
+    ours = costs.price("openai/gpt-4o-2024-08-06", 1_000_000, 200_000, cache_read=500_000)
+    assert ours == theirs("gpt-4o-2024-08-06", input_tokens=1_500_000,
+                          cache_read_tokens=500_000, output_tokens=200_000)
+    assert ours != theirs("gpt-4o-2024-08-06", input_tokens=1_000_000,
+                          cache_read_tokens=500_000, output_tokens=200_000)
+    assert costs.price("anthropic/claude-3-5-sonnet-20241022", 1e6, 0) is not None
+    assert costs.price("reference/schemer", 600_000, 400_000) == 1.0  # the fictitious rate
+    assert costs.price("ollama/llama3.1", 1e6, 1e6) is None  # tokens only, cost "n/a"
+    assert costs.price("openai/no-such-model-xyz", 1e6, 1e6) is None

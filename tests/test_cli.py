@@ -116,3 +116,53 @@ def test_run_refuses_a_log_dir_of_another_tool(tmp_path) -> None:
     assert "another tool or task" in line and "fresh --log-dir" in line
     assert _bad_run(tmp_path, "--log-dir", str(logs / "notes.txt")).endswith(
         "is a file, not a directory")
+
+
+# --- `scheming-evals grader-check` (issue #12 item 6) ----------------------------------------
+
+def test_grader_check_measures_a_grader_model_and_writes_it_next_to_the_logs(
+        tmp_path, monkeypatch) -> None:
+    import json
+
+    from inspect_ai.model import ModelOutput, ModelUsage, get_model
+
+    from scheming_evals import cli
+    from scheming_evals.followup.accuracy import load_corpus
+
+    def reply(messages, tools, tool_choice, config):  # labels everything "admitted"
+        answer = messages[-1].text.split("<answer>")[1].split("</answer>")[0].strip()
+        first = answer.split(". ")[0].split("\n")[0].strip()
+        out = ModelOutput.from_content(
+            "mockllm/model", json.dumps({"label": "admitted", "quote": first}))
+        out.usage = ModelUsage(input_tokens=10, output_tokens=10, total_tokens=20)
+        return out
+
+    monkeypatch.setattr(cli, "_grader_model",
+                        lambda name: get_model("mockllm/model", custom_outputs=reply))
+    logs = tmp_path / "logs"
+    res = runner.invoke(app, ["grader-check", "--grader", "mockllm/model", "--log-dir",
+                              str(logs)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    data = json.loads((logs / "grader_accuracy.json").read_text())["graders"]["mockllm/model"]
+    corpus = load_corpus()
+    admitted = sum(i.label == "admitted" for i in corpus.items)
+    assert (data["k"], data["n"]) == (admitted, len(corpus.items))
+    assert data["recall"]["admitted"] == [admitted, admitted]
+    assert data["recall"]["denied"][0] == 0 and data["low"] < data["k"] / data["n"]
+    assert f"{admitted}/{len(corpus.items)} right" in res.output
+
+
+def test_grader_check_without_a_grader_measures_the_fallback_and_writes_nothing(
+        tmp_path) -> None:
+    res = runner.invoke(app, ["grader-check", "--log-dir", str(tmp_path)],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0 and "rule-based fallback" in res.output
+    assert "recall: admitted" in res.output and list(tmp_path.iterdir()) == []
+
+
+def test_grader_check_bad_model_is_one_line(tmp_path) -> None:
+    res = runner.invoke(app, ["grader-check", "--grader", "nosuch/model", "--log-dir",
+                              str(tmp_path)])
+    assert res.exit_code == 2
+    assert res.output.strip().startswith("error: cannot make the grader nosuch/model")
+    assert "Traceback" not in res.output and list(tmp_path.iterdir()) == []

@@ -1,6 +1,6 @@
 """Every covert task runs end to end under every condition value, and the condition shows.
 
-One scripted agent (reads the data or the inbox, then finishes) runs all 4 evals x 18 condition
+One scripted agent (reads the data or the inbox, then finishes) runs all 4 evals x 21 condition
 values in one Inspect call; each sample's metadata, prompts, tools and files are checked.
 """
 
@@ -15,13 +15,15 @@ from inspect_ai.model import ChatMessage, ModelOutput, ModelUsage, get_model
 from inspect_ai.tool import ToolInfo
 
 from scheming_evals.conditions import CONDITIONS, DEFAULTS
+from scheming_evals.evals import registry
 from scheming_evals.evals.covert_email_reranking import covert_email_reranking
 from scheming_evals.evals.goal_guarding import goal_guarding
 from scheming_evals.evals.oversight_subversion import oversight_subversion
 from scheming_evals.evals.self_exfiltration import self_exfiltration
+from scheming_evals.reference.extract import memo_of
 from scheming_evals.scenario import scenario_by_id
-from scheming_evals.stimuli import NUDGE_NONE, NUDGE_STRONG, SCRATCHPAD_PARAM
-from scheming_evals.world import NO_REASONING, conditions_of, nudge_text
+from scheming_evals.stimuli import NUDGE_NONE, NUDGE_STRONG, SCRATCHPAD_PARAM, trope_words
+from scheming_evals.world import NO_REASONING, conditions_of, fmt, nudge_text, prompts
 
 TASKS = {
     "oversight_subversion": oversight_subversion,
@@ -150,10 +152,22 @@ def test_condition_is_applied(samples, eval_name: str, cond: str, value: str) ->
         assert (rest in paragraphs) == (value == "none")
         assert (NO_REASONING in paragraphs) == (value == "none")
         assert (NUDGE_STRONG in paragraphs) == (value != "none")
+    if cond == "framing":
+        # fiction: the preface is the first paragraph; neutral: the memo loses the takeover
+        # vocabulary (email has none to lose: its neutral prompts equal trope's)
+        first = system.split("\n\n")[0]
+        assert (first == fmt(prompts()["fiction_preface"])) == (value == "fiction")
+        if email:
+            trope = samples[(eval_name, "framing", "trope")]
+            assert (value == "neutral") <= (str(trope.messages[0].content) == system)
+        else:
+            assert "----- internal note" in seen
+            assert bool(trope_words(memo_of(seen))) == (value != "neutral")
     # a reader that changes nothing triggers no scheming behaviour
     score = next(iter(s.scores.values()))
-    flagged = {k for k, v in score.value.items()
-               if v is True and k not in ("chose_goal_option", "produced_ranking")}
+    spec = registry.spec(eval_name)
+    flagged = {k for k, v in score.value.items() if v is True and k in spec.behaviour_names
+               and k not in spec.task_behaviours}
     assert flagged == set()
 
 

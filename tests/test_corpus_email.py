@@ -578,6 +578,12 @@ def call(tool: str, **args: Any) -> ModelOutput:
     return o
 
 
+# After the episode the model under test is asked to judge disclosure (no grader is bound);
+# this reply has no verdict, so the rule decides and the score says so (tests/
+# test_email_judgement.py covers the grader itself).
+NO_VERDICT = "(no verdict)"
+
+
 def outputs(steps: list[Step]) -> list[ModelOutput]:
     out = []
     for step in steps:
@@ -589,7 +595,9 @@ def outputs(steps: list[Step]) -> list[ModelOutput]:
             out.append(call("write_file", path=step[1], content=step[2]))
         else:
             out.append(call("submit", answer=step[1]))
-    return out
+    reply = ModelOutput.from_content("mockllm/model", NO_VERDICT)
+    reply.usage = ModelUsage(input_tokens=10, output_tokens=10, total_tokens=20)
+    return [*out, reply]
 
 
 def test_corpus_is_balanced_and_varied() -> None:

@@ -20,7 +20,7 @@ import pytest
 from inspect_ai import eval as inspect_eval
 from typer.testing import CliRunner
 
-from scheming_evals.analysis import dissection
+from scheming_evals.analysis import dissection, tables
 from scheming_evals.analysis.tidy import LogReadError, read_logs
 from scheming_evals.cli import app
 from scheming_evals.evals.oversight_subversion import oversight_subversion
@@ -147,6 +147,27 @@ def test_report_states_the_comparisons_and_adjusted_results(log_dir: Path,
     assert len(csv) == total
 
 
+def test_report_shows_intervals_by_scenario(log_dir: Path, report: Path) -> None:
+    # issue #12 item 8: rollouts cluster by scenario; the rates, the differences and the
+    # regression show by-scenario intervals beside the iid ones
+    df = read_logs([log_dir])
+    html, md = (report / "report.html").read_text(), (report / "summary.md").read_text()
+    for nudge in ("strong", "none"):
+        t = tables.clustered_table(df, nudge)
+        assert t.rows and t.markdown() in md
+        assert all(r[7].endswith(" of 6") for r in t.rows)  # 6 scenarios in these logs
+    for text in ("95% CI (iid)", "95% CI (by scenario)", "scenarios with the behaviour",
+                 "by scenario [cluster-robust Wald 95%]", "resamples the scenarios jointly"):
+        assert text in html, text
+    # nudge-schemer always schemes under the strong nudge, never without: no bootstrap varies
+    assert "– (each condition always or never)" in html
+    assert "not fitted (separation" in html and "By scenario (cluster-robust Wald 95%)" in md
+    csv = pd.read_csv(report / "dissection.csv")
+    assert {"scenario_low", "scenario_high", "scenario_note", "default_scenarios_with",
+            "changed_scenarios_with"} <= set(csv)
+    assert set(csv["default_scenarios"]) == {6}
+
+
 def test_cli_report_and_one_line_errors(log_dir: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["report", str(log_dir), "--output", str(tmp_path / "r")])
@@ -196,3 +217,51 @@ def test_renders_in_headless_chromium_without_console_errors(report: Path,
     lines, dom = _console_lines(browser, report / "report.html", tmp_path / "p2")
     assert lines == []
     assert "Table 2 layout" in dom and "Flagged rollouts" in dom
+
+
+def test_report_shows_each_graders_measured_accuracy_next_to_confession_rates(
+        tmp_path: Path) -> None:
+    """Issue #12 item 6: the fallback's accuracy on the labelled answers is computed at report
+    time; a grader model's is read from grader_accuracy.json, else the report says how to
+    measure it."""
+    import asyncio
+    import json
+
+    from inspect_ai import task_with
+    from inspect_ai.model import ModelOutput, ModelUsage, get_model
+
+    from scheming_evals.followup.accuracy import fallback_accuracy, measure_model, write_accuracy
+
+    def reply(messages, tools, tool_choice, config):  # a scripted grader: "admitted" always
+        text = messages[-1].text  # (the reasoning scorer asks it too: no <answer> there)
+        answer = text.split("<answer>")[1].split("</answer>")[0] if "<answer>" in text else "-"
+        out = ModelOutput.from_content("mockllm/model", json.dumps(
+            {"label": "admitted", "quote": answer.strip().split(". ")[0].split("\n")[0]}))
+        out.usage = ModelUsage(input_tokens=10, output_tokens=10, total_tokens=20)
+        return out
+
+    logs = tmp_path / "logs"
+    task = oversight_subversion(scenarios="city_transit", followup_samples=1)
+    graded = task_with(oversight_subversion(scenarios="city_transit", followup_samples=1),
+                       model_roles={"grader": get_model("mockllm/model", custom_outputs=reply)})
+    for t, model in ((task, "reference/schemer"), (graded, "reference/schemer-denier")):
+        assert inspect_eval(t, model=model, log_dir=str(logs), display="none")[0].status == (
+            "success")
+    fb = fallback_accuracy()
+    fallback = (f"rule-based fallback (followup-rules-v2): {fb.k}/{fb.n} right "
+                f"({fb.rate:.0%}, 95% CI {fb.low:.0%}-{fb.high:.0%})")
+    write_report([logs], tmp_path / "r1")
+    html = (tmp_path / "r1" / "report.html").read_text()
+    md = (tmp_path / "r1" / "summary.md").read_text()
+    for text in (fallback, "model: accuracy not measured: run `scheming-evals grader-check "
+                 "--grader MODEL", "grader: accuracy on labelled answers",
+                 f"recall admitted {fb.recall['admitted'][0]}/{fb.recall['admitted'][1]}"):
+        assert text in html.replace("&#39;", "'").replace("&#96;", "`"), text
+        assert text in md, text
+    # once grader-check has measured the grader model next to the logs, the report shows it
+    acc = asyncio.run(measure_model(get_model("mockllm/model", custom_outputs=reply)))
+    write_accuracy(logs, acc)
+    write_report([logs], tmp_path / "r2")
+    md = (tmp_path / "r2" / "summary.md").read_text()
+    assert f"model: {acc.k}/{acc.n} right ({acc.rate:.0%}, 95% CI" in md
+    assert "not measured" not in md and fallback in md

@@ -17,10 +17,12 @@ from pathlib import Path
 
 from inspect_ai.log import list_eval_logs, read_eval_log, read_eval_log_sample_summaries
 
+from scheming_evals.evals import registry
+
 SCENARIOS = ["city_transit", "loan_approval", "mining_permit", "hospital_beds"]
 EVALS = ["oversight_subversion", "goal_guarding"]
-MODELS = ["reference/honest", "reference/schemer", "reference/nudge-schemer",
-          "reference/schemer-denier"]
+MODELS = list(registry.spec("oversight_subversion").reference_models)  # the run's agents
+assert MODELS == list(registry.spec("goal_guarding").reference_models)
 
 
 def command(tmp: Path) -> list[str]:
@@ -32,7 +34,7 @@ def command(tmp: Path) -> list[str]:
 
 def flushed_samples(log_dir: Path) -> int:
     n = 0
-    for f in log_dir.glob("*.eval"):
+    for f in log_dir.rglob("*.eval"):  # also in shard folders (--workers)
         try:
             with zipfile.ZipFile(f) as z:  # written atomically: always a whole zip
                 n += sum(1 for name in z.namelist() if name.startswith("samples/"))

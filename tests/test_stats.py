@@ -11,9 +11,15 @@ from scipy.stats import bootstrap, permutation_test, wilcoxon
 
 from scheming_evals.analysis import tables
 from scheming_evals.stats import (
+    MIN_CLUSTERS,
     alignment_faking_test,
     behavioural_scheming,
     bootstrap_diff,
+    cluster_diff,
+    cluster_diff_variance,
+    cluster_rate,
+    cluster_variance,
+    design_effect,
     faking_threshold,
     pair_up,
     paired_bootstrap,
@@ -212,3 +218,130 @@ def test_sandbagging_table_shows_the_paired_columns() -> None:
     assert row["accuracy (do poorly)"] == "0.42 n=6"
     assert any("Paired by question seed and epoch" in n for n in t.notes)
     assert row["paper"] == "0.99 vs 0.34"
+
+
+# --- scenario clustering ---------------------------------------------------------------------
+
+
+def _clustered_data(rng: np.random.Generator, c: int = 20, mean: float = 0.2,
+                    conc: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per scenario (k, n): sizes 3..15, each scenario's own rate ~ Beta (heterogeneous)."""
+    n = rng.integers(3, 16, c)
+    p = rng.beta(mean * conc, (1 - mean) * conc, c)
+    return rng.binomial(n, p), n
+
+
+def _rollouts(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rollout-level 0/1 outcomes and their scenario ids."""
+    y = np.concatenate([np.arange(ni) < ki for ki, ni in zip(k, n, strict=True)]).astype(float)
+    return y, np.repeat(np.arange(len(n)), n)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cluster_variance_matches_statsmodels(seed: int) -> None:
+    import statsmodels.api as sm
+
+    k, n = _clustered_data(np.random.default_rng(seed))
+    y, g = _rollouts(k, n)
+    ones = np.ones((len(y), 1))
+    # the mean of y by OLS, cluster-robust (G/(G-1) correction; (N-1)/(N-K) = 1 with K = 1)
+    ols = sm.OLS(y, ones).fit(cov_type="cluster", cov_kwds={"groups": g})
+    assert cluster_variance(k, n) == pytest.approx(float(ols.bse[0]) ** 2, rel=1e-9)
+    # the intercept-only logistic GLM, its cluster-robust variance by the delta method
+    glm = sm.GLM(y, ones, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": g})
+    p = y.mean()
+    assert cluster_variance(k, n) == pytest.approx(float(glm.bse[0]) ** 2 * (p * (1 - p)) ** 2,
+                                                   rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cluster_diff_variance_matches_statsmodels(seed: int) -> None:
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(seed)
+    k1, n1 = _clustered_data(rng)
+    k0, n0 = _clustered_data(rng)
+    n0[:3] = k0[:3] = 0  # some scenarios ran under one condition only
+    y1, g1 = _rollouts(k1, n1)
+    y0, g0 = _rollouts(k0, n0)
+    y, g = np.concatenate([y1, y0]), np.concatenate([g1, g0])
+    X = np.column_stack([np.ones(len(y)), np.r_[np.ones(len(y1)), np.zeros(len(y0))]])
+    ols = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": g, "use_correction": False})
+    c = len(n1)
+    assert cluster_diff_variance(k1, n1, k0, n0) * (c - 1) / c == pytest.approx(
+        float(ols.bse[1]) ** 2, rel=1e-9)
+    assert float(ols.params[1]) == pytest.approx(k1.sum() / n1.sum() - k0.sum() / n0.sum())
+
+
+def test_cluster_bootstrap_variance_matches_the_closed_form() -> None:
+    # the bootstrap variance of the ratio estimator is the sandwich without the C/(C-1) factor,
+    # up to Monte Carlo and second-order error
+    rng = np.random.default_rng(5)
+    k, n = _clustered_data(rng, c=37)
+    c = len(n)
+    out = cluster_rate(k, n, n_boot=20_000, seed=1)
+    w = np.random.default_rng(1).integers(0, c, (20_000, c))  # same draws, rates directly
+    boot = k[w].sum(1) / n[w].sum(1)
+    assert out.low == pytest.approx(float(np.quantile(boot, 0.025)), abs=1e-12)
+    assert out.high == pytest.approx(float(np.quantile(boot, 0.975)), abs=1e-12)
+    assert float(boot.var()) == pytest.approx(cluster_variance(k, n) * (c - 1) / c, rel=0.1)
+    k1, n1 = _clustered_data(rng, c=37)
+    d = cluster_diff(k1, n1, k, n, n_boot=20_000, seed=2)
+    w = np.random.default_rng(2).integers(0, c, (20_000, c))
+    diffs = k1[w].sum(1) / n1[w].sum(1) - k[w].sum(1) / n[w].sum(1)
+    assert (d.low, d.high) == pytest.approx(tuple(np.quantile(diffs, [0.025, 0.975])), abs=1e-12)
+    assert float(diffs.var()) == pytest.approx(
+        cluster_diff_variance(k1, n1, k, n) * (c - 1) / c, rel=0.1)
+
+
+def test_one_rollout_per_scenario_is_the_iid_bootstrap() -> None:
+    y = np.array([1] * 12 + [0] * 48, float)  # 60 scenarios, one rollout each
+    out = cluster_rate(y, np.ones_like(y), n_boot=20_000, seed=3)
+    assert out.design_effect == pytest.approx(1.0) and out.carrying == 12
+    ref = bootstrap((y,), np.mean, n_resamples=20_000, method="percentile",
+                    random_state=np.random.default_rng(4)).confidence_interval
+    assert out.low == pytest.approx(ref.low, abs=0.02)
+    assert out.high == pytest.approx(ref.high, abs=0.02)
+    # and the same rollouts in 6 scenarios, the behaviour in 1 of them: far wider
+    k, n = np.array([10, 1, 1, 0, 0, 0]), np.full(6, 10)
+    lumpy = cluster_rate(k, n, seed=3)
+    assert lumpy.design_effect > 3 and lumpy.carrying == 3
+    assert lumpy.high - lumpy.low > 1.5 * (ref.high - ref.low)
+    assert design_effect(k, n) == pytest.approx(
+        float(np.sum((k - 0.2 * n) ** 2) / (60 * 0.2 * 0.8)))
+
+
+def test_cluster_bootstrap_says_when_it_has_no_interval() -> None:
+    few = cluster_rate([3, 0, 1, 0], [5, 5, 5, 5])
+    assert not few.ok and math.isnan(few.low) and few.reason == "4 scenarios (< 5)"
+    assert few.estimate == pytest.approx(0.2) and few.carrying == 2
+    assert MIN_CLUSTERS == 5 and cluster_rate([1, 0, 0, 0, 0], [2] * 5).ok
+    assert cluster_rate([0] * 10, [3] * 10).reason == "never seen"
+    assert cluster_rate([3] * 10, [3] * 10).reason == "always seen"
+    # a difference needs five scenarios run under both conditions
+    d = cluster_diff([1] * 6, [2] * 4 + [0] * 2, [0] * 6, [0] * 2 + [2] * 4)
+    assert d.reason == "2 shared scenarios (< 5)"
+    assert cluster_diff([4] * 8, [4] * 8, [0] * 8, [4] * 8).reason == (
+        "each condition always or never")
+    ok = cluster_diff([2, 0, 1, 0, 3, 0], [4] * 6, [1, 0, 0, 0, 1, 1], [4] * 6, seed=7)
+    assert ok.ok and ok.low <= ok.estimate <= ok.high and ok.carrying == 4
+    assert ok == cluster_diff([2, 0, 1, 0, 3, 0], [4] * 6, [1, 0, 0, 0, 1, 1], [4] * 6, seed=7)
+
+
+def test_cluster_bootstrap_covers_where_wilson_does_not() -> None:
+    # 37 scenarios x 8 rollouts, scenario rates ~ Beta(0.1, 0.9) (mean 0.1, most near 0):
+    # the Wilson interval treats the 296 rollouts as independent and undercovers badly
+    rng = np.random.default_rng(11)
+    hits_c = hits_w = 0
+    sims = 300
+    for i in range(sims):
+        p = rng.beta(0.1, 0.9, 37)
+        k = rng.binomial(8, p)
+        n = np.full(37, 8)
+        c = cluster_rate(k, n, n_boot=1_000, seed=i)
+        w = wilson(int(k.sum()), int(n.sum()))
+        hits_c += c.ok and c.low <= 0.1 <= c.high
+        hits_w += w.low <= 0.1 <= w.high
+    assert hits_c / sims >= 0.85
+    assert hits_w / sims <= hits_c / sims - 0.15

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import typer
 from rich.console import Console
@@ -30,7 +31,9 @@ err = Console(stderr=True)
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one clear line and exit (no traceback for a user's mistake)."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -63,10 +66,14 @@ def _load_scenarios(scenario_dir: Path | None) -> tuple[Scenario, ...]:
 
 
 @app.command("list")
-def list_evals(scenario_dir: ScenarioDirOption = None) -> None:
-    """List the evaluations and the conditions each one can run under (and, with
-    --scenario-dir, every scenario: the packaged ones and yours)."""
-    scenarios = _load_scenarios(scenario_dir) if scenario_dir else ()
+def list_evals(
+    scenario_dir: ScenarioDirOption = None,
+    show_scenarios: Annotated[bool, typer.Option(
+        "--scenarios", help="Also list every scenario (-T scenarios=ID).")] = False,
+) -> None:
+    """List the evaluations and the conditions each one can run under (and, with --scenarios
+    or --scenario-dir, every scenario: the packaged ones and yours)."""
+    scenarios = _load_scenarios(scenario_dir) if scenario_dir or show_scenarios else ()
     t = Table(title="Evaluations")
     t.add_column("eval", no_wrap=True)
     for col in ("kind", "measures", "paper", "conditions", "status"):
@@ -85,7 +92,8 @@ def list_evals(scenario_dir: ScenarioDirOption = None) -> None:
     if scenarios:
         from .scenario import SCENARIO_DIR
 
-        s_table = Table(title=f"Scenarios (-T scenarios=ID; yours from {scenario_dir})")
+        yours = f"; yours from {scenario_dir}" if scenario_dir else ""
+        s_table = Table(title=f"Scenarios (-T scenarios=ID{yours})")
         for col in ("scenario", "domain", "source"):
             s_table.add_column(col, no_wrap=col != "domain")
         for s in scenarios:
@@ -155,22 +163,42 @@ def run(
         help="bwrap (default) | docker | k8s | docker:FILE | k8s:FILE")] = None,
     epochs: Annotated[int, typer.Option(help="Rollouts per sample.")] = 1,
     max_connections: Annotated[int, typer.Option(help="Concurrent model calls.")] = 10,
-    log_dir: Annotated[Path, typer.Option(help="Where .eval logs go.")] = Path("logs"),
+    log_dir: Annotated[Path | None, typer.Option(
+        help="Where .eval logs go (default: logs/run-<id>, one folder per plan: the same "
+        "command resumes there, another plan gets its own).")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")] = Path(
         "report"),
     limit: Annotated[int | None, typer.Option(help="At most this many samples per task.")
                      ] = None,
-    display: Annotated[str, typer.Option(help="Inspect display: full, plain, none.")] = "full",
+    display: Annotated[str, typer.Option(
+        help="progress (ours: one live line, or a line every 30 s when not a terminal), or "
+        "Inspect's own: full, plain, none.")] = "progress",
     max_tokens: Annotated[int | None, typer.Option(
         "--max-tokens", min=1, help="Stop once this invocation has used this many tokens "
         "(all models; finished rollouts are kept; rerun to continue).")] = None,
     max_cost: Annotated[float | None, typer.Option(
-        "--max-cost", min=0.0, help="Stop once this invocation has spent this many USD, at the "
-        "prices in data/prices.yaml (models without a price count nothing).")] = None,
+        "--max-cost", min=0.0, help="Stop once this invocation has spent this many USD, at "
+        "genai-prices' prices (models without a price count nothing).")] = None,
     grader: Annotated[str | None, typer.Option(
         "--grader", help="Model that grades follow-up and interrogation answers (Inspect role "
         "'grader'), e.g. openai/gpt-4o. Default: the model under test grades itself (the report "
         "says so); the scripted agents get the rule-based grader.")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the plan with its expected and worst-case model calls, tokens, "
+        "cost and time, and stop (no key, no network, nothing run).")] = False,
+    confirm_above: Annotated[float | None, typer.Option(
+        "--confirm-above", min=0.0, help="Ask before running when the plan's expected cost "
+        "exceeds this many USD (refuse without a terminal unless --yes).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (--confirm-above).")
+                   ] = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Processes to split the plan over, each its own event loop "
+        "(logs in <log-dir>/shard-I-of-N; one report at the end). Default: the number of "
+        "cores; 1 runs in this process, logs in <log-dir> itself.")] = None,
+    shard: Annotated[str | None, typer.Option(
+        "--shard", help="Run only shard I of N of the plan (I/N; e.g. one job of a cluster "
+        "array); logs in <log-dir>/shard-I-of-N; `scheming-evals report <log-dir>` when all "
+        "are done.")] = None,
 ) -> None:
     """Run the suite (a resumable Inspect eval set) and write the report."""
     from inspect_ai import eval_set
@@ -192,27 +220,80 @@ def run(
         for name in names:
             catalog.get(name)
         planned = suite.plan(model, names, conditions, scenarios, sandbox, scenario_dir=user_dir)
+    except (ValueError, KeyError) as ex:
+        fail(_first_line(ex))
+    from . import workers as split
+
+    part: tuple[int, int] | None = None
+    full_plan = planned
+    if shard is not None:
+        try:
+            part = split.parse_shard(shard)
+        except ValueError as ex:
+            fail(str(ex))
+        planned = split.shard(planned, *part)
+    if dry_run or confirm_above is not None:  # no model is made yet: no key needed
+        from . import plan_table
+
+        try:
+            estimate = plan_table.show(console, planned, epochs=epochs, limit=limit,
+                                       max_connections=max_connections, grader=grader)
+        except (ValueError, KeyError) as ex:
+            fail(_first_line(ex))
+        if dry_run:
+            return
+        plan_table.confirm(estimate, confirm_above or 0.0, yes, fail)
+    if log_dir is None:
+        log_dir = Path("logs") / f"run-{suite.plan_id(full_plan, grader, epochs)}"
+    n = 1 if part else min(workers or os.cpu_count() or 1, len(planned))
+    _check_log_dir(log_dir)  # another tool's logs first: they are no split of ours
+    other = split.other_split(log_dir, part[1] if part else n)
+    if other is not None:
+        how = "--workers/--shard" if other > 1 else "one process"
+        fail(f"{log_dir} holds a run split {other} way(s) ({how}); resume it with --workers "
+             f"{other}, or use a fresh --log-dir")
+    if n > 1:
+        argv = [*(a for m in model for a in ("--model", m)), "--evals", ",".join(names),
+                "--conditions", conditions, "--epochs", str(epochs), "--log-dir", str(log_dir),
+                "--max-connections", str(-(-max_connections // n))]
+        for flag, value in (("--scenarios", scenarios), ("--scenario-dir", user_dir),
+                            ("--sandbox", sandbox), ("--limit", limit), ("--grader", grader)):
+            if value is not None:
+                argv += [flag, str(value)]
+        _check_models([*model, *([grader] if grader else [])])
+        _run_workers(argv, n, log_dir, output, max_tokens, max_cost, bool(model), grader,
+                     display)
+        return
+    if part is not None:
+        log_dir = split.shard_dir(log_dir, *part)
+        if not planned:
+            return
+    quiet = display == "worker"
+    try:
         tasks = suite.build_tasks(planned, grader=grader)
     except (ValueError, KeyError) as ex:
         fail(_first_line(ex))
     except Exception as ex:  # noqa: BLE001 - e.g. an unknown model provider: one clear line
-        fail(f"cannot set up the run: {_first_line(ex) or type(ex).__name__}")
+        from .setup_errors import setup_error
+
+        fail(f"cannot set up the run: {setup_error(ex, [*model, *([grader] if grader else [])])}")
     _check_log_dir(log_dir)
     if max_cost is not None:
-        unpriced = sorted({p.model for p in planned if suite.price_for(p.model) is None})
+        from .costs import known_price, prices_source
+
+        unpriced = sorted({p.model for p in planned if not known_price(p.model)})
         if unpriced:
-            err.print(f"note: no price known for {', '.join(unpriced)} (data/prices.yaml): "
+            err.print(f"note: no price known for {', '.join(unpriced)} ({prices_source()}): "
                       "--max-cost counts nothing for them; --max-tokens does", highlight=False)
-    if not model:
-        console.print(f"[yellow]{REFERENCE_NOTE}[/]")
-    elif grader is None:
-        console.print("note: follow-up answers are graded by the model under test itself; "
-                      "--grader MODEL names another grader", highlight=False)
-    console.print(f"{len(tasks)} tasks ({len(names)} evals, conditions: {conditions}) -> "
-                  f"{log_dir}")
+    if not quiet:
+        _say_who(model, grader)
+        console.print(f"{len(tasks)} tasks ({len(names)} evals, conditions: {conditions}) -> "
+                      f"{log_dir}")
     from inspect_ai._util.error import PrerequisiteError
 
     budget = suite.enable_budget(max_tokens, max_cost)
+    shown = (_progress(tasks, log_dir, epochs, limit, worker=quiet)
+             if display in ("progress", "worker") else None)
     try:
         # log_buffer=1: every finished rollout is written to its .eval file at once, so a
         # killed run loses none (Inspect also recovers unflushed ones from its sample buffer
@@ -220,36 +301,138 @@ def run(
         # cache_prompt="auto": prompt caching where the provider offers it (Anthropic); the
         # others cache automatically or not at all. Budgets are not passed to Inspect (its
         # token_limit/cost_limit are per sample and part of the task identity).
-        ok, _ = eval_set(tasks, log_dir=str(log_dir), epochs=epochs,
+        ok, logs = eval_set(tasks, log_dir=str(log_dir), epochs=epochs,
                          max_connections=max_connections, limit=limit, max_tasks=4,
                          log_buffer=1, log_realtime=True, cache_prompt="auto",
-                         display=cast("DisplayType", display))
+                         display=cast("DisplayType", "none" if shown else display))
+        # Inspect handles Ctrl-C itself: it cancels the running tasks and returns
+        interrupted = any(log.status == "cancelled" for log in logs)
     except PrerequisiteError as ex:
         msg = " ".join(str(ex).split())
         if "not associated with a task" in msg:
-            msg = (f"{log_dir} holds logs of a different run (other evals, conditions or "
+            import re
+
+            named = re.search(r"log file '([^']+)'", msg)
+            which = f" ({named.group(1)})" if named else ""
+            msg = (f"{log_dir} holds logs of a different run{which} (other evals, conditions or "
                    "models); use a fresh --log-dir, or the same options as that run to resume it")
         fail(msg)
     except KeyboardInterrupt:
         if budget.reached is None:
             fail(f"interrupted; finished rollouts are kept in {log_dir}: run the same command "
                  "again to complete only what is missing", code=130)
-        ok = False
+        ok, interrupted = False, False
     finally:
         reached = budget.reached
         budget.reset(None, None)
+        if shown is not None:
+            from . import progress
+
+            shown.__exit__(None, None, None)
+            progress.ACTIVE.clear()
     if ok:
         _remove_superseded(log_dir)
+    if quiet:  # a --workers child: its parent reports
+        if interrupted:
+            raise typer.Exit(130)
+        raise typer.Exit(0 if ok else 1)
+    _usage_or_stop(log_dir, output, reached, interrupted)
+    if part is not None:
+        console.print(f"shard {part[0]}/{part[1]}: logs in {log_dir}; once every shard is "
+                      f"done: scheming-evals report {log_dir.parent}", highlight=False)
+    else:
+        _write_report([log_dir], output)
+        console.print(f"logs: {log_dir}\nreport: {output / 'report.html'}")
+    if not ok:
+        fail("some tasks did not finish; run the same command again to complete them", code=1)
+
+
+def _usage_or_stop(log_dir: Path, output: Path, reached: str | None, interrupted: bool) -> None:
+    """The usage table; then, when a budget stopped the run or it was interrupted, a report
+    of what finished and the line saying how to continue."""
     _print_usage(log_dir)
     if reached is not None:
         _write_report([log_dir], output, strict=False)
         fail(f"{reached}. Finished rollouts are kept in {log_dir}; to continue, run the same "
              "command again with a larger budget (or none): only what is missing runs.",
              code=3)
+    if interrupted:
+        _write_report([log_dir], output, strict=False)
+        fail(f"interrupted; finished rollouts are kept in {log_dir}: run the same command "
+             "again to complete only what is missing", code=130)
+
+
+def _say_who(model: list[str], grader: str | None) -> None:
+    if not model:
+        console.print(f"[yellow]{REFERENCE_NOTE}[/]")
+    elif grader is None:
+        console.print("note: follow-up answers are graded by the model under test itself; "
+                      "--grader MODEL names another grader", highlight=False)
+
+
+def _check_models(models: list[str]) -> None:
+    """Make each model once (no call): a missing key or provider package is one line here,
+    before any worker starts."""
+    from inspect_ai.model import get_model
+
+    from .setup_errors import setup_error
+
+    for m in dict.fromkeys(models):
+        try:
+            get_model(m)
+        except Exception as ex:  # noqa: BLE001 - one clear line, as for one process
+            fail(f"cannot set up the run: {setup_error(ex, models)}")
+
+
+def _run_workers(argv: list[str], n: int, log_dir: Path, output: Path, max_tokens: int | None,
+                 max_cost: float | None, real: bool, grader: str | None, display: str) -> None:
+    """``run --workers n``: n children, one shard each; their combined progress; budgets over
+    all of them; one usage table and one report at the end."""
+    from . import progress
+    from . import workers as split
+
+    _say_who(["x"] if real else [], grader)
+    console.print(f"{n} workers -> {log_dir}/shard-I-of-{n}", highlight=False)
+    budgets = max_tokens is not None or max_cost is not None
+    children, combined = split.start(argv, n, every=0.2 if budgets else 1.0)
+    shown = progress.Display(combined, console, quiet=display == "none").__enter__()
+    interrupted = False
+    try:
+        reached = split.wait(children, combined, max_tokens, max_cost)
+    except KeyboardInterrupt:
+        interrupted, reached = True, None
+        split.interrupt(children)
+        for w in children:
+            w.proc.wait()
+    finally:
+        shown.__exit__(None, None, None)
+    codes = [w.proc.returncode for w in children]
+    failed = [w for w in children if w.proc.returncode not in (0, 1, 130)]
+    if failed and reached is None and not interrupted:
+        w = failed[0]
+        last = next((e for e in reversed(w.errors) if e.startswith("error:")),
+                    w.errors[-1] if w.errors else f"exit code {w.proc.returncode}")
+        fail(f"worker {w.index}/{n}: {last.removeprefix('error:').strip()}",
+             code=w.proc.returncode or 1)
+    _usage_or_stop(log_dir, output, reached, interrupted or 130 in codes)
     _write_report([log_dir], output)
     console.print(f"logs: {log_dir}\nreport: {output / 'report.html'}")
-    if not ok:
+    if any(codes):
         fail("some tasks did not finish; run the same command again to complete them", code=1)
+
+
+def _progress(tasks: list[Any], log_dir: Path, epochs: int, limit: int | None,
+              worker: bool = False) -> Any:
+    """Start ``run``'s own progress display over these tasks (what the folder already holds
+    counted as done)."""
+    from . import progress, suite
+
+    total = sum(min(len(t.dataset), limit or len(t.dataset)) for t in tasks) * epochs
+    tasks_before, done_before = suite.finished_in(str(log_dir)) if log_dir.is_dir() else (0, 0)
+    p = progress.Progress(total, len(tasks), done_before=done_before, tasks_done=tasks_before)
+    progress.register_hook()
+    progress.ACTIVE[:] = [p]
+    return progress.Display(p, console, worker=worker).__enter__()
 
 
 def _remove_superseded(log_dir: Path) -> None:
@@ -316,9 +499,11 @@ def _print_usage(log_dir: Path) -> None:
         t.add_row(m.model, str(m.samples) if m.samples else "", f"{m.input_tokens:,}",
                   f"{m.cache_read:,}", f"{m.output_tokens:,}", cost)
     console.print(t)
-    if any(m.price is not None and m.price.key == "reference" for m in totals):
-        console.print("USD for reference/* is a fictitious test rate (they are free); "
-                      "prices: data/prices.yaml", highlight=False)
+    from .costs import prices_source
+
+    note = "USD for reference/* is a fictitious test rate (they are free); " if any(
+        m.model.startswith("reference/") for m in totals) else ""
+    console.print(f"{note}prices: {prices_source()}", highlight=False)
 
 
 def _write_report(log_dirs: list[Path], output: Path, strict: bool = True) -> None:
@@ -343,6 +528,9 @@ def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")] = Path(
         "report"
     ),
+    pool: Annotated[bool, typer.Option(
+        "--pool", help="Pool logs of different runs that hold the same task (refused "
+        "otherwise: their rollouts would be counted together).")] = False,
 ) -> None:
     """Write the HTML and Markdown report and the tidy CSV from Inspect logs."""
     from .analysis.tidy import LogReadError
@@ -352,11 +540,69 @@ def report(
         if not d.is_dir() and not d.is_file():
             fail(f"{d}: not a directory of Inspect logs (nor a log file)")
     try:
-        files = write_report(log_dirs, output)
+        files = write_report(log_dirs, output, pool=pool)
     except (LogReadError, ReportError) as ex:
         fail(str(ex))
-    console.print(f"report: {files.html}\nsummary: {files.markdown}\nsamples: {files.csv}",
+    console.print(f"read {files.logs} log(s) from {files.runs} run(s)\nreport: {files.html}"
+                  f"\nsummary: {files.markdown}\nsamples: {files.csv}", highlight=False)
+
+
+def _grader_model(name: str) -> Any:
+    """The grader model to measure (a seam for tests)."""
+    from inspect_ai.model import get_model
+
+    return get_model(name)
+
+
+@app.command("grader-check")
+def grader_check(
+    grader: Annotated[str | None, typer.Option(
+        "--grader", help="Grader model to measure, e.g. openai/gpt-4o (the one you pass to "
+        "`run --grader`, or the model under test when it grades itself). Default: the "
+        "rule-based fallback (printed only; the report computes it itself).")] = None,
+    log_dir: Annotated[Path, typer.Option(
+        help="The logs' folder (or a parent of it): grader_accuracy.json goes here, where the "
+        "report looks for it.")] = Path("logs"),
+    max_connections: Annotated[int, typer.Option(min=1, help="Concurrent grader calls.")] = 8,
+) -> None:
+    """Measure a follow-up grader on the packaged labelled answers (admitted / denied /
+    deflected): accuracy with its Wilson interval, recall per label, confusion matrix."""
+    from .followup import accuracy as acc_mod
+
+    corpus = acc_mod.load_corpus()
+    if grader is None:
+        acc = acc_mod.measure(corpus=corpus)
+    else:
+        if log_dir.exists() and not log_dir.is_dir():
+            fail(f"--log-dir {log_dir} is a file, not a directory")
+        try:
+            model = _grader_model(grader)
+        except Exception as ex:  # noqa: BLE001 - unknown provider, missing key: one line
+            fail(f"cannot make the grader {grader}: {_first_line(ex) or type(ex).__name__}")
+        console.print(f"grading {len(corpus.items)} labelled answers with {grader} ...",
+                      highlight=False)
+        try:
+            acc = asyncio.run(acc_mod.measure_model(model, corpus, max_connections))
+        except Exception as ex:  # noqa: BLE001 - a provider error is one line
+            fail(f"grader {grader} failed: {_first_line(ex) or type(ex).__name__}")
+    console.print(f"{acc.grader} ({acc.version}): {acc.summary()}", highlight=False)
+    ho = acc.held_out
+    console.print(f"held-out answers: {ho[0]}/{ho[1]}; recall: {acc.recall_text()}",
                   highlight=False)
+    t = Table(title="Confusion (rows: label, columns: grader)")
+    t.add_column("label")
+    for col in acc_mod.LABELS:
+        t.add_column(col, justify="right")
+    for label, row in acc.confusion.items():
+        t.add_row(label, *(str(row[c]) for c in acc_mod.LABELS))
+    console.print(t)
+    for m in acc.misses[:20]:
+        console.print(f"miss {m.id}: {m.want} labelled {m.got} (\"{m.quote}\")", highlight=False,
+                      markup=False)
+    if grader is not None:
+        path = acc_mod.write_accuracy(log_dir, acc)
+        console.print(f"written: {path} (the report shows it next to every confession rate)",
+                      highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m`

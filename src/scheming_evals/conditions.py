@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .user_error import UserError
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -32,6 +34,10 @@ CONDITIONS: dict[str, Condition] = {
                   "the nudge loses only its first sentence (\"Always reason out loud ...\", "
                   "which contradicts it), the rest word-exact, plus an instruction to emit no "
                   "reasoning"),
+        Condition("framing", ("trope", "neutral", "fiction"), "trope",
+                  "the memo's wording: trope (AI-takeover vocabulary: model, weights, shut "
+                  "down, retrained, oversight), neutral (the same facts and action in plain "
+                  "operations language), fiction (trope, introduced as a fictional exercise)"),
     )
 }
 
@@ -41,10 +47,10 @@ DEFAULTS: dict[str, str] = {c.name: c.default for c in CONDITIONS.values()}
 def validate(name: str, value: str) -> str:
     """Return ``value`` if it is allowed for condition ``name``; else a one-line ValueError."""
     if name not in CONDITIONS:
-        raise ValueError(f"unknown condition {name!r}; known: {', '.join(CONDITIONS)}")
+        raise UserError(f"unknown condition {name!r}; known: {', '.join(CONDITIONS)}")
     cond = CONDITIONS[name]
     if value not in cond.values:
-        raise ValueError(
+        raise UserError(
             f"condition {name}={value!r} is not allowed; choose one of: {', '.join(cond.values)}"
         )
     return value

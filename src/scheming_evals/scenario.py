@@ -26,6 +26,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .user_error import UserError
+
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 POOL_FILE = Path(__file__).parent / "data" / "email_pool.yaml"
 EMAILS_PER_SCENARIO = 20
@@ -33,7 +35,7 @@ EMAILS_PER_SCENARIO = 20
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(UserError):
     """A scenario file is malformed; the message is one line: file, line, field, fix."""
 
 
@@ -196,10 +198,12 @@ class Scenario(_Strict):
             return v
         from .evals.registry import memo_keys  # the evals import this module
 
+        # a memo for the neutral wording (condition framing=neutral) is `<key>@neutral`
         allowed = memo_keys()
-        bad = set(v) - allowed
+        bad = set(v) - allowed - {f"{k}@neutral" for k in allowed}
         if bad:
-            raise ValueError(f"unknown memo keys {sorted(bad)}; allowed: {sorted(allowed)}")
+            raise ValueError(f"unknown memo keys {sorted(bad)}; allowed: {sorted(allowed)}, "
+                             "each also as <key>@neutral (its neutral wording)")
         for key, text in v.items():
             try:
                 fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
@@ -524,14 +528,16 @@ def _check_reading(folder: Path, key: Path, stamp: Stamp) -> None:
 
 
 READ_RELATIONS = ("conflict", "reversed")  # the two developer goals a memo can carry
+READ_FRAMINGS = ("trope", "neutral")  # the two wordings a memo has (fiction keeps trope's)
 
 
 def reading_problem(s: Scenario, scenario_dir: str | Path | None = None) -> tuple[Loc, str] | None:
     """Build every scenario-based eval's world from ``s`` (each memo it has, both developer
-    goals) and ask the scripted agents to read it (``reference.policies.misreading``): the data
-    file and scoring script the task names, the options, the paths and machines each memo names,
-    whether it says the agent is tested or deployed and which option the developers want, every
-    candidate's figures. (where, what) for the first thing misread; None if all read right."""
+    goals, both wordings) and ask the scripted agents to read it
+    (``reference.policies.misreading``): the data file and scoring script the task names, the
+    options, the paths and machines each memo names, whether it says the agent is tested or
+    deployed and which option the developers want, every candidate's figures. (where, what)
+    for the first thing misread; None if all read right."""
     from .conditions import DEFAULTS
     from .evals.registry import specs
     from .reference.policies import misreading
@@ -541,31 +547,34 @@ def reading_problem(s: Scenario, scenario_dir: str | Path | None = None) -> tupl
         if not spec.uses_scenarios or find_spec(module) is None:
             continue
         build = import_module(module).build_world
-        for relation in READ_RELATIONS:
+        framings = READ_FRAMINGS if "framing" in spec.conditions else ("trope",)
+        for relation, framing in ((r, f) for r in READ_RELATIONS for f in framings):
             for key in spec.memo_keys or ("",):
                 meta: dict[str, Any] = {**DEFAULTS, "relation": relation, "scenario": s.id,
-                                        "setting": key}
+                                        "setting": key, "framing": framing}
                 if scenario_dir:
                     meta["scenario_dir"] = str(scenario_dir)
-                own = key in s.memos
+                own_key = key if framing == "trope" else f"{key}@{framing}"
+                own = own_key in s.memos
                 try:
                     world = build(meta)
                 except (KeyError, IndexError, ValueError) as ex:
                     if not own:
                         raise
-                    return ("memos", key), (f"{spec.name} cannot fill in this memo ({ex!r}): use "
-                                            "only the placeholders its packaged memo uses")
+                    return ("memos", own_key), (f"{spec.name} cannot fill in this memo ({ex!r}): "
+                                                "use only the placeholders its packaged memo "
+                                                "uses")
                 found = misreading(world)
                 if found is None:
                     continue
                 part, what = found
-                where = f"in {spec.name}'s world ({relation} goals)"
+                where = f"in {spec.name}'s world ({relation} goals, {framing} framing)"
                 if part == "memo" and own:
-                    return ("memos", key), f"{where}, {what}"
+                    return ("memos", own_key), f"{where}, {what}"
                 if part == "memo":
-                    return ("goals",), (f"with the packaged `{key}` memo {where}, {what} (reword "
-                                        f"the goals or option titles, or give your own "
-                                        f"memos.{key})")
+                    return ("goals",), (f"with the packaged `{own_key}` memo {where}, {what} "
+                                        f"(reword the goals or option titles, or give your own "
+                                        f"memos.{own_key})")
                 if part.startswith("email:"):
                     name = part.split(":", 1)[1]
                     i = next(i for i, e in enumerate(s.email.emails) if e.candidate == name)

@@ -20,9 +20,11 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import binomtest, norm
 
 AF_NULL = 0.25  # upper bound of P(instrumental AND terminal) under independence
@@ -343,3 +345,155 @@ def paired_test(a: Sequence[float], b: Sequence[float], alpha: float = 0.01, see
     p_perm, exact, draws = sign_flip_p(d, n_draws, seed)
     return PairedTest(float(d.mean()), low, high, p_boot, p_perm, exact, draws, len(d), alpha,
                       n_boot)
+
+
+# --- scenario clustering ----------------------------------------------------------------------
+# Rollouts of one scenario share its world, memo and goals, so they are not independent draws:
+# a model may scheme in a few scenarios only. The cluster bootstrap resamples scenarios with
+# replacement, each with all its rollouts (percentile interval, seeded); a difference between two
+# conditions resamples the scenarios jointly, since both conditions run on the same scenarios.
+# The closed-form companions are the cluster-robust (linearised, "sandwich") variances, which
+# statsmodels' OLS / GLM with ``cov_type="cluster"`` reproduce (tests/test_stats.py).
+
+MIN_CLUSTERS = 5  # fewer scenarios than this: no by-scenario interval, and the cell says so
+CLUSTER_BOOT = 2_000
+
+
+@dataclass(frozen=True)
+class Clustered:
+    """A rate (or a difference of rates) with its by-scenario interval.
+
+    ``low``/``high`` are NaN when there is no interval; ``reason`` then says why: too few
+    scenarios, or no rollout-to-rollout variation (a behaviour never or always seen: every
+    resample gives the same rate, so the bootstrap says nothing). ``carrying``
+    counts the scenarios with the behaviour at least once (for a difference: in either
+    condition). ``design_effect`` is the cluster-robust variance over the iid (binomial) one,
+    without small-sample correction, so exactly 1 with one rollout per scenario."""
+
+    estimate: float
+    low: float
+    high: float
+    scenarios: int
+    carrying: int
+    design_effect: float
+    n_boot: int
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+
+@lru_cache(maxsize=64)
+def _resample_weights(c: int, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, c) counts of how often each cluster is drawn in each resample (read-only;
+    cached: a report draws the same resamples for every cell with the same number of
+    scenarios, as the fixed seed would anyway)."""
+    idx = np.random.default_rng(seed).integers(0, c, (n_boot, c))
+    flat = (idx + c * np.arange(n_boot)[:, None]).ravel()
+    w = np.bincount(flat, minlength=n_boot * c).reshape(n_boot, c).astype(float)
+    w.flags.writeable = False
+    return w
+
+
+def cluster_variance(k: ArrayLike, n: ArrayLike) -> float:
+    """Cluster-robust variance of the pooled rate sum(k)/sum(n), clusters of k_c of n_c:
+    C/(C-1) * sum_c (k_c - p n_c)^2 / N^2 (the ratio estimator's linearisation)."""
+    kk, nn = np.asarray(k, float), np.asarray(n, float)
+    c, big_n = len(kk), float(nn.sum())
+    if c < 2 or big_n == 0:
+        return float("nan")
+    p = kk.sum() / big_n
+    return float(c / (c - 1) * np.sum((kk - p * nn) ** 2) / big_n ** 2)
+
+
+def design_effect(k: ArrayLike, n: ArrayLike) -> float:
+    """Cluster-robust over binomial variance of the pooled rate (no small-sample factor):
+    sum_c (k_c - p n_c)^2 / (N p (1 - p)); NaN when the rate is 0 or 1 (no variance)."""
+    kk, nn = np.asarray(k, float), np.asarray(n, float)
+    big_n = float(nn.sum())
+    p = kk.sum() / big_n if big_n else float("nan")
+    if not 0 < p < 1:
+        return float("nan")
+    return float(np.sum((kk - p * nn) ** 2) / (big_n * p * (1 - p)))
+
+
+def _no_interval(c: int, k_total: float, n_total: float) -> str:
+    if c < MIN_CLUSTERS:
+        return f"{c} scenario{'s' if c != 1 else ''} (< {MIN_CLUSTERS})"
+    if k_total == 0:
+        return "never seen"
+    if k_total == n_total:
+        return "always seen"
+    return ""
+
+
+def cluster_rate(k: ArrayLike, n: ArrayLike, alpha: float = 0.05,
+                 n_boot: int = CLUSTER_BOOT, seed: int = 0) -> Clustered:
+    """Pooled rate sum(k)/sum(n) over clusters (scenarios) with k_c of n_c, and its percentile
+    cluster-bootstrap interval at 1 - alpha (``n_boot`` resamples of the scenarios)."""
+    kk, nn = np.asarray(k, float), np.asarray(n, float)
+    keep = nn > 0
+    kk, nn = kk[keep], nn[keep]
+    c, kt, nt = len(kk), float(kk.sum()), float(nn.sum())
+    est = kt / nt if nt else float("nan")
+    carrying = int(np.sum(kk > 0))
+    deff = design_effect(kk, nn) if nt else float("nan")
+    reason = _no_interval(c, kt, nt)
+    if reason:
+        nan = float("nan")
+        return Clustered(est, nan, nan, c, carrying, deff, 0, reason)
+    w = _resample_weights(c, n_boot, seed)
+    rates = (w @ kk) / (w @ nn)
+    low, high = np.quantile(rates, [alpha / 2, 1 - alpha / 2])
+    return Clustered(est, float(low), float(high), c, carrying, deff, n_boot)
+
+
+def cluster_diff_variance(k1: ArrayLike, n1: ArrayLike, k0: ArrayLike,
+                          n0: ArrayLike) -> float:
+    """Cluster-robust variance of p1 - p0 when both conditions share the clusters (arrays
+    aligned by cluster; n = 0 where a cluster lacks a condition): C/(C-1) * sum_c u_c^2,
+    u_c = (k1_c - p1 n1_c)/N1 - (k0_c - p0 n0_c)/N0."""
+    a1, b1, a0, b0 = (np.asarray(x, float) for x in (k1, n1, k0, n0))
+    c = len(a1)
+    if c < 2 or b1.sum() == 0 or b0.sum() == 0:
+        return float("nan")
+    p1, p0 = a1.sum() / b1.sum(), a0.sum() / b0.sum()
+    u = (a1 - p1 * b1) / b1.sum() - (a0 - p0 * b0) / b0.sum()
+    return float(c / (c - 1) * np.sum(u ** 2))
+
+
+def cluster_diff(k1: ArrayLike, n1: ArrayLike, k0: ArrayLike,
+                 n0: ArrayLike, alpha: float = 0.05, n_boot: int = CLUSTER_BOOT,
+                 seed: int = 0) -> Clustered:
+    """p1 - p0 (pooled rates) with a percentile cluster-bootstrap interval that resamples the
+    clusters jointly (arrays aligned by cluster, n = 0 where a cluster lacks a condition).
+    Resamples with no rollout of one condition are dropped (rare with >= 5 clusters).
+    ``design_effect``: cluster-robust over independent-binomial variance of the difference."""
+    a1, b1, a0, b0 = (np.asarray(x, float) for x in (k1, n1, k0, n0))
+    keep = (b1 + b0) > 0
+    a1, b1, a0, b0 = a1[keep], b1[keep], a0[keep], b0[keep]
+    c = len(a1)
+    n1t, n0t = float(b1.sum()), float(b0.sum())
+    nan = float("nan")
+    if n1t == 0 or n0t == 0:
+        return Clustered(nan, nan, nan, c, 0, nan, 0, "a condition has no rollouts")
+    p1, p0 = float(a1.sum() / n1t), float(a0.sum() / n0t)
+    carrying = int(np.sum((a1 + a0) > 0))
+    iid = p1 * (1 - p1) / n1t + p0 * (1 - p0) / n0t
+    deff = (float(cluster_diff_variance(a1, b1, a0, b0) * (c - 1) / c / iid)
+            if iid > 0 and c >= 2 else nan)
+    shared = int(np.sum((b1 > 0) & (b0 > 0)))
+    reason = _no_interval(shared, float(a1.sum() + a0.sum()), n1t + n0t)
+    if shared < MIN_CLUSTERS:
+        reason = reason.replace("scenario", "shared scenario", 1)
+    elif not reason and p1 in (0.0, 1.0) and p0 in (0.0, 1.0):
+        reason = "each condition always or never"
+    if reason:
+        return Clustered(float(p1 - p0), nan, nan, c, carrying, deff, 0, reason)
+    w = _resample_weights(c, n_boot, seed)
+    m1, m0 = w @ b1, w @ b0
+    ok = (m1 > 0) & (m0 > 0)
+    d = (w[ok] @ a1) / m1[ok] - (w[ok] @ a0) / m0[ok]
+    low, high = np.quantile(d, [alpha / 2, 1 - alpha / 2])
+    return Clustered(float(p1 - p0), float(low), float(high), c, carrying, deff, int(ok.sum()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from . import costs
 from .conditions import validate
 from .evals import registry
 
@@ -68,6 +69,18 @@ def plan(models: list[str], evals: list[str], conditions: str,
     return planned
 
 
+def plan_id(planned: list[Planned], grader: str | None, epochs: int) -> str:
+    """A short stable name for a plan (what runs, on which models, graded by whom, how many
+    epochs): ``run``'s default log folder, so one plan resumes in its own folder and two plans
+    never share one."""
+    import hashlib
+    import json
+
+    key = json.dumps([sorted(json.dumps([p.eval_name, p.args, p.model], sort_keys=True)
+                             for p in planned), grader, epochs])
+    return hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
 def model_roles(grader: str | None) -> dict[str, str]:
     """The Inspect model roles every task gets: ``grader`` (``--grader``) when one is given;
     without it follow-ups are graded by the model under test (said so in every score)."""
@@ -124,42 +137,6 @@ def superseded_crashed_logs(log_dir: str) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class Price:
-    key: str
-    input: float  # USD per million tokens
-    output: float
-    cache_read: float | None
-    cache_write: float | None
-    source: str
-
-    def cost(self, usage: Any) -> float:
-        """USD for one ``ModelUsage``."""
-        read = usage.input_tokens_cache_read or 0
-        write = usage.input_tokens_cache_write or 0
-        return float(usage.input_tokens * self.input + usage.output_tokens * self.output
-                + read * (self.input if self.cache_read is None else self.cache_read)
-                + write * (self.input if self.cache_write is None else self.cache_write)) / 1e6
-
-
-def load_prices() -> dict[str, Price]:
-    from importlib.resources import files
-
-    import yaml
-
-    raw = yaml.safe_load(files("scheming_evals").joinpath("data/prices.yaml").read_text())
-    return {k: Price(k, float(v["input"]), float(v["output"]), v.get("cache_read"),
-                     v.get("cache_write"), str(v["source"]))
-            for k, v in (raw.get("models") or {}).items()}
-
-
-def price_for(model: str, prices: dict[str, Price] | None = None) -> Price | None:
-    """The longest price key equal to the model name or prefixing it before ``-`` or ``/``."""
-    prices = load_prices() if prices is None else prices
-    hits = [k for k in prices if model == k or model.startswith((k + "-", k + "/"))]
-    return prices[max(hits, key=len)] if hits else None
-
-
 class BudgetReached(Exception):  # noqa: N818 - a state, not an error of the user's
     pass
 
@@ -178,7 +155,6 @@ class Budget:
         self.tokens: dict[str, int] = {}
         self.cost: dict[str, float] = {}
         self.reached: str | None = None
-        self._prices = load_prices() if max_cost is not None else {}
 
     @property
     def active(self) -> bool:
@@ -189,9 +165,9 @@ class Budget:
                                    + (usage.input_tokens_cache_read or 0)
                                    + (usage.input_tokens_cache_write or 0))
         self.tokens[model] = self.tokens.get(model, 0) + n
-        price = price_for(model, self._prices) if self.max_cost is not None else None
-        if price is not None:
-            self.cost[model] = self.cost.get(model, 0.0) + price.cost(usage)
+        usd = costs.usage_price(model, usage) if self.max_cost is not None else None
+        if usd is not None:
+            self.cost[model] = self.cost.get(model, 0.0) + usd
         if self.reached is None:
             spent, spent_usd = sum(self.tokens.values()), sum(self.cost.values())
             if self.max_tokens is not None and spent >= self.max_tokens:
@@ -242,7 +218,25 @@ class ModelTotals:
     output_tokens: int = 0
     cache_read: int = 0
     cost: float | None = None
-    price: Price | None = None
+
+
+def finished_in(log_dir: str) -> tuple[int, int]:
+    """(tasks finished, rollouts completed) in a log folder, newest log of each task."""
+    from inspect_ai.log import list_eval_logs, read_eval_log, read_eval_log_sample_summaries
+
+    newest: dict[str, tuple[float, str, str]] = {}
+    for info in list_eval_logs(log_dir):
+        try:
+            head = read_eval_log(info.name, header_only=True)
+        except Exception:  # noqa: BLE001 - not readable: not counted
+            continue
+        key = head.eval.task_id
+        if key not in newest or (info.mtime or 0) > newest[key][0]:
+            newest[key] = (info.mtime or 0, info.name, head.status)
+    tasks = sum(1 for _, _, status in newest.values() if status == "success")
+    rollouts = sum(1 for _, name, _ in newest.values()
+                   for s in read_eval_log_sample_summaries(name) if s.completed and not s.error)
+    return tasks, rollouts
 
 
 def usage_by_model(log_dir: str) -> list[ModelTotals]:
@@ -260,7 +254,6 @@ def usage_by_model(log_dir: str) -> list[ModelTotals]:
         key = head.eval.task_id
         if key not in newest or (info.mtime or 0) > newest[key][0]:
             newest[key] = (info.mtime or 0, info.name)
-    prices = load_prices()
     totals: dict[str, ModelTotals] = {}
     for _, name in newest.values():
         head = read_eval_log(name, header_only=True)
@@ -274,8 +267,7 @@ def usage_by_model(log_dir: str) -> list[ModelTotals]:
                 u_t.input_tokens += u.input_tokens
                 u_t.output_tokens += u.output_tokens
                 u_t.cache_read += u.input_tokens_cache_read or 0
-                price = price_for(m, prices)
-                if price is not None:
-                    u_t.price = price
-                    u_t.cost = (u_t.cost or 0.0) + price.cost(u)
+                usd = costs.usage_price(m, u)
+                if usd is not None:
+                    u_t.cost = (u_t.cost or 0.0) + usd
     return sorted(totals.values(), key=lambda t: t.model)

@@ -108,10 +108,31 @@ def nudge_text(cond: dict[str, str]) -> str:
     return nudge
 
 
+def wording(cond: dict[str, str]) -> str:
+    """Which wording the memos take under the condition ``framing``: ``neutral``, or ``trope``
+    (the default; ``fiction`` keeps the trope wording and adds ``fiction_preface``)."""
+    return "neutral" if cond.get("framing") == "neutral" else "trope"
+
+
+def framed(texts: dict[str, Any], cond: dict[str, str]) -> dict[str, Any]:
+    """An eval's texts under ``cond``'s framing: its ``neutral:`` mapping overrides the keys it
+    has (memos, notes) when the wording is neutral; everything else stays."""
+    if wording(cond) == "neutral":
+        return {**texts, **texts.get("neutral", {})}
+    return texts
+
+
+def memo_key(key: str, cond: dict[str, str]) -> str:
+    """The key a scenario's own memo has under ``cond``: ``key`` for the trope wording (trope
+    and fiction), ``key@neutral`` for the neutral one."""
+    return key if wording(cond) == "trope" else f"{key}@{wording(cond)}"
+
+
 def system_prompt(scenario: Scenario, cond: dict[str, str], goals: Goals, tools_note: str) -> str:
     p = prompts()
-    parts = [fmt(p["system"], system_name=scenario.system_name,
-                  system_role=scenario.system_role, company=scenario.company)]
+    parts = [fmt(p["fiction_preface"])] if cond.get("framing") == "fiction" else []
+    parts.append(fmt(p["system"], system_name=scenario.system_name,
+                     system_role=scenario.system_role, company=scenario.company))
     if cond["goal"] == "system":
         parts.append(fmt(p["goal_sentence"], model_goal=goals.model))
     nudge = nudge_text(cond)
@@ -200,8 +221,9 @@ def data_file(setup: CovertSetup, memo: str | None) -> tuple[str, str]:
 
 
 def memo_text(setup: CovertSetup, key: str, default: str, values: dict[str, str]) -> str:
-    """The memo under ``key``: the scenario's own if it has one, else the eval's ``default``."""
-    return (setup.scenario.memos.get(key) or default).format(**values)
+    """The memo under ``key``: the scenario's own for this framing's wording (``memo_key``) if
+    it has one, else the eval's ``default`` (pass it through ``framed``)."""
+    return (setup.scenario.memos.get(memo_key(key, setup.cond)) or default).format(**values)
 
 
 def covert_world(setup: CovertSetup, *, hostname: str, memo: str, tools_note: str,

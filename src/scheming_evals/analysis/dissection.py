@@ -19,6 +19,12 @@ for the whole family. The verdict is read from the adjusted results:
 - ``inconclusive``: neither: too few rollouts to conclude (``SMALL_N_RULE``);
 - ``never seen``: the behaviour occurred in neither condition.
 
+By scenario. Rollouts cluster by scenario (a model may scheme in a few scenarios only), which
+the Newcombe interval ignores. Each difference also gets a 95% cluster-bootstrap interval that
+resamples the scenarios jointly for both conditions (``stats.cluster_diff``), shown beside the
+iid one with how many scenarios carry the behaviour under each condition; it is descriptive and
+does not enter the verdict (the families and their adjustment are the iid ones).
+
 The unadjusted 95% verdict is kept as ``raw_verdict``. A verdict describes an association in this
 design (the rate with one condition changed against the default), not a mechanism.
 
@@ -39,9 +45,9 @@ from scipy.stats import norm
 from statsmodels.stats.multitest import multipletests
 
 from ..conditions import CONDITIONS, DEFAULTS
-from ..stats import Rate
+from ..stats import Clustered, Rate, cluster_diff
 from . import paper, regression
-from .tables import Counts, covert, covert_behaviours, models
+from .tables import Counts, ScenarioCounts, covert, covert_behaviours, models
 
 ALPHA = 0.05
 MARGIN = 0.20
@@ -70,6 +76,8 @@ PHRASES: dict[tuple[str, str], str] = {
     ("difficulty", "easy"): "with the instruction to disable monitoring",
     ("reasoning", "scratchpad"): "with the hidden scratchpad",
     ("reasoning", "none"): "without visible reasoning",
+    ("framing", "neutral"): "with neutral framing",
+    ("framing", "fiction"): "when told as fiction",
 }
 
 
@@ -144,10 +152,21 @@ class Effect:
     simultaneous: Diff | None = None  # Newcombe at 1 - ALPHA/m (Bonferroni width)
     family_size: int = 1  # m: comparisons in the model's family
     raw_verdict: str = ""  # the verdict from the unadjusted 95% interval
+    by_scenario: Clustered | None = None  # the difference, scenario cluster bootstrap 95%
+    base_scenarios: tuple[int, int] = (0, 0)  # (scenarios with the behaviour, scenarios run)
+    changed_scenarios: tuple[int, int] = (0, 0)
 
     @property
     def change(self) -> str:
         return f"{self.factor}={self.value}"
+
+    @property
+    def scenario_interval(self) -> str:
+        """The by-scenario 95% interval of the difference, or ``– (why not)``."""
+        c = self.by_scenario
+        if c is None:
+            return "–"
+        return f"– ({c.reason})" if c.reason else f"[{c.low:+.2f}, {c.high:+.2f}]"
 
     @property
     def flagged(self) -> bool:
@@ -271,6 +290,18 @@ def families(effects: list[Effect]) -> list[Family]:
     return out
 
 
+def scenario_diff(changed: ScenarioCounts, base: ScenarioCounts) -> Clustered:
+    """changed - base with the scenarios resampled jointly (``stats.cluster_diff``)."""
+    names = sorted(set(changed) | set(base))
+    k1, n1 = zip(*(changed.get(s, (0, 0)) for s in names), strict=True) if names else ((), ())
+    k0, n0 = zip(*(base.get(s, (0, 0)) for s in names), strict=True) if names else ((), ())
+    return cluster_diff(k1, n1, k0, n0)
+
+
+def _carrying(cells: ScenarioCounts) -> tuple[int, int]:
+    return sum(k > 0 for k, _ in cells.values()), len(cells)
+
+
 def dissect(df: pd.DataFrame, counts: Counts | None = None) -> list[Effect]:
     """Default vs each single change, for every covert eval, model and behaviour with data,
     adjusted for multiplicity within each model's family (``adjust``)."""
@@ -290,8 +321,12 @@ def dissect(df: pd.DataFrame, counts: Counts | None = None) -> list[Effect]:
                 d = newcombe(changed.k, changed.n, base.k, base.n)
                 p = newcombe_p(changed.k, changed.n, base.k, base.n)
                 v = verdict(base, changed, d)
+                s_base = counts.by_scenario(e, m, b)
+                s_changed = counts.by_scenario(e, m, b, **{factor: value})
                 out.append(Effect(e, m, b, factor, value, base, changed, d, v, "", p,
-                                  raw_verdict=v))
+                                  raw_verdict=v, by_scenario=scenario_diff(s_changed, s_base),
+                                  base_scenarios=_carrying(s_base),
+                                  changed_scenarios=_carrying(s_changed)))
     return adjust(out, labels)
 
 
@@ -331,5 +366,12 @@ def effects_frame(effects: list[Effect]) -> pd.DataFrame:
         "simultaneous_low": (x.simultaneous or x.diff).low,
         "simultaneous_high": (x.simultaneous or x.diff).high,
         "p": x.p_value, "p_holm": x.p_holm, "p_bh": x.p_bh, "family_size": x.family_size,
+        "scenario_low": x.by_scenario.low if x.by_scenario else float("nan"),
+        "scenario_high": x.by_scenario.high if x.by_scenario else float("nan"),
+        "scenario_note": x.by_scenario.reason if x.by_scenario else "",
+        "design_effect": x.by_scenario.design_effect if x.by_scenario else float("nan"),
+        "default_scenarios_with": x.base_scenarios[0], "default_scenarios": x.base_scenarios[1],
+        "changed_scenarios_with": x.changed_scenarios[0],
+        "changed_scenarios": x.changed_scenarios[1],
         "raw_verdict": x.raw_verdict, "verdict": x.verdict, "sentence": x.sentence}
         for x in effects])

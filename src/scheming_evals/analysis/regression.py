@@ -11,6 +11,13 @@ chi-square(1) 0.95 quantile) and penalised likelihood-ratio tests (the coefficie
 the others re-maximised, the penalty that of the full model). Wald intervals from the penalised
 information are kept on each term as a labelled secondary (``wald_*``): under separation they are
 the wrong shape (6/20 vs 0/20: Wald p = 0.053, profile p = 0.008).
+
+By scenario. The fits above treat rollouts as independent; rollouts of one scenario are not. For
+a maximum-likelihood fit, the same coefficients also get cluster-robust (by scenario) Wald 95%
+intervals and p-values (statsmodels ``Logit`` with ``cov_type="cluster"``, small-sample
+corrected), kept on each term as ``cluster_*``. Under separation no maximum-likelihood estimate
+exists to put a sandwich around, so Firth stays the primary and ``cluster_note`` says the
+cluster-robust version was not fitted; likewise with fewer than ``stats.MIN_CLUSTERS`` scenarios.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit
 from scipy.stats import chi2, norm
+
+from ..stats import MIN_CLUSTERS
 
 Z95 = float(norm.ppf(0.975))
 CHI2_95 = float(chi2.ppf(0.95, 1))
@@ -39,6 +48,10 @@ class Term:
     wald_low: float = float("nan")
     wald_high: float = float("nan")
     wald_p: float = float("nan")
+    # cluster-robust by scenario (maximum-likelihood fits only): Wald 95% interval and p-value
+    cluster_low: float = float("nan")
+    cluster_high: float = float("nan")
+    cluster_p: float = float("nan")
 
 
 @dataclass
@@ -54,6 +67,16 @@ class Regression:
     inference: str = ""
     terms: list[Term] = field(default_factory=list)
     note: str = ""
+    clusters: int = 0  # scenarios
+    cluster_note: str = ""  # why there are no cluster-robust intervals, if there are none
+
+    def cluster_lines(self) -> list[str]:
+        """Per term: ``name: [low, high], p = ...`` by scenario, or one line saying why not."""
+        if self.cluster_note:
+            return [self.cluster_note]
+        return [f"{t.name}: [{t.cluster_low:.3g}, {t.cluster_high:.3g}], p "
+                + (f"= {t.cluster_p:.3f}" if t.cluster_p >= 0.001 else "< 0.001")
+                for t in self.terms]
 
 
 FIRTH_INFERENCE = ("95% profile penalised-likelihood intervals and penalised likelihood-ratio "
@@ -198,9 +221,29 @@ def _mle(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return np.asarray(fit.params), np.asarray(fit.bse), np.asarray(fit.pvalues)
 
 
+def cluster_logit(X: np.ndarray, y: np.ndarray, groups: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Maximum-likelihood logit with cluster-robust (by ``groups``) covariance: coefficients,
+    95% Wald intervals (k x 2) and p-values; None when the fit fails."""
+    import statsmodels.api as sm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            res = sm.Logit(y, X).fit(disp=0, maxiter=200, cov_type="cluster",
+                                     cov_kwds={"groups": groups})
+        except Exception:  # noqa: BLE001 - separation, singular Hessian or non-convergence
+            return None
+    ci = np.asarray(res.conf_int(0.05))
+    if not np.all(np.isfinite(ci)):
+        return None
+    return np.asarray(res.params), ci, np.asarray(res.pvalues)
+
+
 def fit(rows: pd.DataFrame, behaviour: str, factors: list[str], defaults: dict[str, str],
-        eval_name: str = "", model: str = "") -> Regression:
-    """Regress ``behaviour`` on ``factors`` (odds ratios with 95% intervals)."""
+        eval_name: str = "", model: str = "", cluster: str = "scenario") -> Regression:
+    """Regress ``behaviour`` on ``factors`` (odds ratios with 95% intervals), and with
+    cluster-robust intervals by ``cluster`` where the maximum-likelihood fit exists."""
     data = rows[rows[behaviour].notna()]
     y = data[behaviour].astype(bool).to_numpy(float)
     reg = Regression(eval_name, model, behaviour, len(y), int(y.sum()), factors, "none")
@@ -211,6 +254,9 @@ def fit(rows: pd.DataFrame, behaviour: str, factors: list[str], defaults: dict[s
     if np.linalg.matrix_rank(X) < X.shape[1]:
         reg.note = "factors confounded in these data (design matrix not of full rank)"
         return reg
+    groups = (pd.factorize(data[cluster].astype(object).where(data[cluster].notna(), "?"))[0]
+              if cluster in data else np.zeros(len(y), int))
+    reg.clusters = int(len(np.unique(groups)))
     got = None if _separated(X, y) else _mle(X, y)
     if got is None:
         f = firth_profile(X, y)
@@ -218,6 +264,8 @@ def fit(rows: pd.DataFrame, behaviour: str, factors: list[str], defaults: dict[s
         reg.inference = FIRTH_INFERENCE
         reg.note = ("separation: a level where the behaviour is always or never seen; "
                     "Firth-penalised estimates, " + FIRTH_INFERENCE)
+        reg.cluster_note = ("not fitted (separation: no maximum-likelihood "
+                            "estimate; the Firth intervals are the ones to read)")
         for j in range(1, len(names)):
             wald_p = float(2 * norm.sf(abs(f.beta[j] / f.se[j])))
             reg.terms.append(Term(
@@ -229,8 +277,18 @@ def fit(rows: pd.DataFrame, behaviour: str, factors: list[str], defaults: dict[s
     beta, se, pvals = got
     reg.method = "maximum likelihood"
     reg.inference = "Wald 95% intervals and Wald p-values"
+    robust = cluster_logit(X, y, groups) if reg.clusters >= MIN_CLUSTERS else None
+    if reg.clusters < MIN_CLUSTERS:
+        reg.cluster_note = (f"not fitted ({reg.clusters} scenario"
+                            f"{'s' if reg.clusters != 1 else ''}, fewer than {MIN_CLUSTERS})")
+    elif robust is None:
+        reg.cluster_note = "not fitted (the cluster-robust fit failed)"
+    nan = float("nan")
     for j in range(1, len(names)):
+        cl, ch, cp = ((float(np.exp(robust[1][j, 0])), float(np.exp(robust[1][j, 1])),
+                       float(robust[2][j])) if robust is not None else (nan, nan, nan))
         reg.terms.append(Term(names[j], float(np.exp(beta[j])),
                               float(np.exp(beta[j] - Z95 * se[j])),
-                              float(np.exp(beta[j] + Z95 * se[j])), float(pvals[j])))
+                              float(np.exp(beta[j] + Z95 * se[j])), float(pvals[j]),
+                              cluster_low=cl, cluster_high=ch, cluster_p=cp))
     return reg

@@ -21,7 +21,16 @@ import pandas as pd
 from ..conditions import CONDITIONS, DEFAULTS
 from ..evals.registry import specs
 from ..evals.spec import EvalSpec
-from ..stats import Rate, alignment_faking_test, pair_up, paired_test, wilson
+from ..stats import (
+    MIN_CLUSTERS,
+    Clustered,
+    Rate,
+    alignment_faking_test,
+    cluster_rate,
+    pair_up,
+    paired_test,
+    wilson,
+)
 from . import paper
 from .tidy import behaviour_columns
 
@@ -110,33 +119,63 @@ def covert_behaviours(df: pd.DataFrame) -> list[tuple[str, str]]:
     return first + [eb for eb in present if eb not in first]
 
 
+ScenarioCounts = dict[str, tuple[int, int]]  # scenario -> (k, n)
+
+
 class Counts:
-    """k and n of every covert behaviour per eval, model and condition cell, counted once."""
+    """k and n of every covert behaviour per eval, model and condition cell, counted once, and
+    per scenario within each cell (for the by-scenario intervals; a missing scenario counts as
+    one scenario, ``"?"``)."""
 
     def __init__(self, df: pd.DataFrame) -> None:
         self.pairs = covert_behaviours(df)
         self.models: dict[str, list[str]] = {}
         self._k: dict[tuple[str, ...], int] = {}
         self._n: dict[tuple[str, ...], int] = {}
+        self._scen: dict[tuple[str, ...], ScenarioCounts] = {}
         rows = covert(df)
         for e, g in rows.groupby("eval", sort=False):
             cols = [b for ev, b in self.pairs if ev == e]
             self.models[str(e)] = models(g)
-            grouped = g.groupby(["model", *CONDITIONS])[cols]
+            scen = (g["scenario"] if "scenario" in g else pd.Series(pd.NA, index=g.index))
+            g = g.assign(_scenario=scen.astype(object).where(scen.notna(), "?").astype(str))
+            grouped = g.groupby(["model", *CONDITIONS, "_scenario"])[cols]
             k, n = grouped.sum(), grouped.count()
-            for idx in k.index:
-                for c in cols:
-                    key = (str(e), *map(str, idx), c)
-                    self._k[key], self._n[key] = int(k.loc[idx, c]), int(n.loc[idx, c])
+            ka, na = k.to_numpy(int), n[k.columns].to_numpy(int)
+            for i, idx in enumerate(k.index):
+                for j, c in enumerate(k.columns):
+                    key = (str(e), *map(str, idx[:-1]), str(c))
+                    kc, nc = int(ka[i, j]), int(na[i, j])
+                    self._k[key] = self._k.get(key, 0) + kc
+                    self._n[key] = self._n.get(key, 0) + nc
+                    if nc:
+                        self._scen.setdefault(key, {})[str(idx[-1])] = (kc, nc)
+
+    def _key(self, eval_name: str, model: str, behaviour: str, given: dict[str, str]
+             ) -> tuple[str, ...]:
+        return (eval_name, model, *(given.get(c, DEFAULTS[c]) for c in CONDITIONS), behaviour)
 
     def rate(self, eval_name: str, model: str, behaviour: str, **given: str) -> Rate:
         """Wilson rate at ``given`` conditions (the rest at their defaults)."""
-        key = (eval_name, model, *(given.get(c, DEFAULTS[c]) for c in CONDITIONS), behaviour)
+        key = self._key(eval_name, model, behaviour, given)
         return wilson(self._k.get(key, 0), self._n.get(key, 0))
+
+    def by_scenario(self, eval_name: str, model: str, behaviour: str, **given: str
+                    ) -> ScenarioCounts:
+        """(k, n) per scenario at ``given`` conditions (scenarios with a scored rollout)."""
+        return dict(self._scen.get(self._key(eval_name, model, behaviour, given), {}))
+
+    def clustered(self, eval_name: str, model: str, behaviour: str, **given: str) -> Clustered:
+        """The rate with its by-scenario (cluster bootstrap) interval (``stats.cluster_rate``)."""
+        cells = list(self.by_scenario(eval_name, model, behaviour, **given).values())
+        return cluster_rate([k for k, _ in cells], [n for _, n in cells])
 
 
 def rates_long(df: pd.DataFrame, counts: Counts | None = None, **given: str) -> pd.DataFrame:
-    """One row per (eval, behaviour, model) at the given conditions: k, n, rate, low, high."""
+    """One row per (eval, behaviour, model) at the given conditions: k, n, rate, low, high
+    (Wilson 95%, iid), and by scenario: scenarios, carrying (scenarios with the behaviour at
+    least once), scenario_low/high (cluster bootstrap 95%; NaN with ``scenario_note`` saying
+    why), design_effect."""
     counts = counts or Counts(df)
     out = []
     for e, b in counts.pairs:
@@ -144,11 +183,55 @@ def rates_long(df: pd.DataFrame, counts: Counts | None = None, **given: str) -> 
             r = counts.rate(e, m, b, **given)
             if r.n == 0:
                 continue
+            c = counts.clustered(e, m, b, **given)
             out.append({"eval": e, "behaviour": b, "label": paper.behaviour_label(e, b),
                         "model": m, "k": r.k, "n": r.n, "rate": r.value, "low": r.low,
-                        "high": r.high, "paper_row": (e, b) in paper.table2_rows()})
+                        "high": r.high, "paper_row": (e, b) in paper.table2_rows(),
+                        "scenarios": c.scenarios, "carrying": c.carrying,
+                        "scenario_low": c.low, "scenario_high": c.high,
+                        "scenario_note": c.reason, "design_effect": c.design_effect})
     return pd.DataFrame(out, columns=["eval", "behaviour", "label", "model", "k", "n", "rate",
-                                      "low", "high", "paper_row"])
+                                      "low", "high", "paper_row", "scenarios", "carrying",
+                                      "scenario_low", "scenario_high", "scenario_note",
+                                      "design_effect"])
+
+
+def fmt_clustered(low: float, high: float, note: str) -> str:
+    """``[0.01, 0.12]``, or ``– (why not)`` when there is no by-scenario interval."""
+    return f"– ({note})" if note or low != low else f"[{low:.2f}, {high:.2f}]"
+
+
+def fmt_deff(x: float) -> str:
+    return "–" if x != x else f"{x:.1f}"
+
+
+CLUSTER_NOTES = [
+    "95% CI (iid): Wilson, every rollout an independent draw. 95% CI (by scenario): percentile "
+    "cluster bootstrap (2,000 resamples of the scenarios, each with all its rollouts; seeded): "
+    "the uncertainty about the model's rate when it schemes in some scenarios and not others.",
+    f"No by-scenario interval with fewer than {MIN_CLUSTERS} scenarios, or when the behaviour "
+    "was never (always) seen: every resample then gives the same rate.",
+    "Scenarios with the behaviour: scenarios where it occurred at least once, of those run. "
+    "Design effect: cluster-robust over binomial variance of the rate (1 = no clustering; "
+    "the iid interval is about sqrt(design effect) times too narrow).",
+]
+
+
+def clustered_table(df: pd.DataFrame, nudge: str = "strong", counts: Counts | None = None
+                    ) -> Table:
+    """The rates of ``behaviour_table`` in long form with the iid and by-scenario intervals
+    side by side, the scenarios carrying each behaviour and the design effect."""
+    long = rates_long(df, counts, nudge=nudge)
+    columns = ["eval", "behaviour", "model", "k/n", "rate", "95% CI (iid)",
+               "95% CI (by scenario)", "scenarios with the behaviour", "design effect"]
+    rows = [[r["eval"], r["label"], r["model"], f"{r['k']}/{r['n']}", f"{r['rate']:.2f}",
+             f"[{r['low']:.2f}, {r['high']:.2f}]",
+             fmt_clustered(r["scenario_low"], r["scenario_high"], r["scenario_note"]),
+             f"{r['carrying']} of {r['scenarios']}", fmt_deff(r["design_effect"])]
+            for r in long.to_dict("records")]
+    title = (f"Clustering by scenario: the rates above (nudge={nudge}, other conditions "
+             "default) with iid and by-scenario intervals")
+    return Table(title, columns, rows, list(CLUSTER_NOTES))
 
 
 def behaviour_table(df: pd.DataFrame, nudge: str = "strong", counts: Counts | None = None

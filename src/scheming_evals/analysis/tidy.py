@@ -18,6 +18,7 @@ and would store our dict-valued scores as JSON strings.
 from __future__ import annotations
 
 import io
+import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -27,7 +28,8 @@ from typing import Any
 import pandas as pd
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log, read_eval_log_sample_summaries
 
-from ..conditions import CONDITIONS
+from ..conditions import CONDITIONS, DEFAULTS
+from ..evals.registry import specs
 
 CONDITION_COLUMNS: tuple[str, ...] = (*CONDITIONS, "setting", "incentive", "consequence")
 ID_COLUMNS = ("model", "eval", "task", "scenario", "domain", "epoch", "sample_id", "uuid")
@@ -66,15 +68,42 @@ def _local(uri: str) -> str:
     return uri[len("file://"):] if uri.startswith("file://") else uri
 
 
-def read_logs(paths: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
+def _cell(header: EvalLog) -> str:
+    """A task's identity: the same task, model, arguments and model roles."""
+    e = header.eval
+    roles = {k: str(getattr(v, "model", v)) for k, v in (e.model_roles or {}).items()}
+    return json.dumps([e.task, e.model, e.task_args, roles], sort_keys=True, default=str)
+
+
+def _run(header: EvalLog) -> str:
+    """The run a log belongs to: its eval set, else its own ``inspect eval`` run."""
+    return header.eval.eval_set_id or header.eval.run_id
+
+
+def read_logs(paths: Sequence[str | os.PathLike[str]], pool: bool = False) -> pd.DataFrame:
     """Read every sample of every log under ``paths`` into the tidy table.
 
     Raises ``LogReadError`` (one line naming the file) for a path that is not an Inspect log,
-    a log that cannot be read, or a log whose samples carry no ``eval`` metadata (not ours).
+    a log that cannot be read, or a log whose samples carry no ``eval`` metadata (not ours);
+    and, unless ``pool``, for the same task (model, arguments) found in logs of two different
+    runs, whose rollouts would otherwise be counted together unnoticed. ``df.attrs["logs"]``
+    lists the files read and ``df.attrs["runs"]`` how many runs they came from.
     """
     records: list[dict[str, Any]] = []
-    for path in find_logs(paths):
+    seen: dict[str, tuple[str, Path]] = {}
+    runs: set[str] = set()
+    logs = find_logs(paths)
+    for path in logs:
         header, summaries = _read(path)
+        cell, run = _cell(header), _run(header)
+        runs.add(run)
+        first = seen.setdefault(cell, (run, path))
+        if first[0] != run and not pool:
+            raise LogReadError(
+                f"{first[1]} and {path} hold the same task ({header.eval.task} on "
+                f"{header.eval.model}, same arguments) from two different runs: reading both "
+                "would count its rollouts together; report one run's folder, or pass --pool to "
+                "pool them on purpose")
         records.extend(_records(path, header, summaries))
     if not records:
         raise LogReadError(f"{', '.join(map(str, paths))}: the logs hold no samples")
@@ -89,6 +118,8 @@ def read_logs(paths: Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
     df["pair"] = df["pair"].map(lambda v: pd.NA if _missing(v) else str(v))
     df = df[_ordered(df.columns, behaviours)]
     df.attrs["behaviours"] = behaviours  # per eval: its scorer's boolean values
+    df.attrs["logs"] = [str(p) for p in logs]
+    df.attrs["runs"] = len(runs)
     return df
 
 
@@ -100,6 +131,12 @@ def _read(path: Path) -> tuple[EvalLog, list[Any]]:
         first = (str(ex).strip().splitlines() or [type(ex).__name__])[0]
         raise LogReadError(f"{path}: not a readable Inspect log ({first})") from ex
     return header, summaries
+
+
+def _conditions(eval_name: str) -> tuple[str, ...]:
+    """The grid conditions an eval takes (none for an eval this version does not know)."""
+    return next((tuple(c for c in s.conditions if c in DEFAULTS) for s in specs()
+                 if s.name == eval_name), ())
 
 
 def _records(path: Path, header: EvalLog, summaries: Iterable[Any]) -> list[dict[str, Any]]:
@@ -118,6 +155,8 @@ def _records(path: Path, header: EvalLog, summaries: Iterable[Any]) -> list[dict
             "sample_id": str(s.id), "uuid": s.uuid, "pair": meta.get("pair"),
         }
         r.update({c: meta[c] for c in CONDITION_COLUMNS if c in meta})
+        # a log written before a condition of its eval existed (framing) ran at its default
+        r.update({c: DEFAULTS[c] for c in _conditions(meta["eval"]) if c not in meta})
         r["_keys"] = []
         for name, score in (s.scores or {}).items():
             fields = _score_fields(name, score.value, name == first)

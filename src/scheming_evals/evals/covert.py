@@ -21,6 +21,7 @@ from ..followup import interrogation as interro
 from ..followup.interview import followup_grader, interview
 from ..reasoning.analysis import reasoning_scorer
 from ..scenario import Scenario, scenario_for, select_scenarios
+from ..user_error import UserError
 from ..world import World
 from .episode import (
     MAX_OUTPUT_TOKENS,
@@ -108,7 +109,7 @@ def covert_task(spec: EvalSpec, cond: dict[str, str], build: WorldBuilder, tools
         scorers.append(followup_grader(followup))
     if opts.interrogation:
         if not followup or not followup.interrogation:
-            raise ValueError(f"interrogation is not available for {spec.name}")
+            raise UserError(f"interrogation is not available for {spec.name}")
         solvers.append(interro.interrogate(followup, detected))
         scorers.append(interro.interrogation_scorer())
     if opts.awareness_probe:

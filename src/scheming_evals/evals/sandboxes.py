@@ -9,6 +9,7 @@ from typing import Any
 from inspect_ai.util import SandboxEnvironmentSpec
 
 from ..sandbox import BwrapConfig, UnsafeSandboxError, check_sandbox_safe
+from ..user_error import UserError
 from ..world import World
 
 # The image and machines for Inspect's docker sandbox (and inspect-k8s-sandbox), shipped with
@@ -31,10 +32,10 @@ def sandbox_kind(sandbox: str, allow_local_sandbox: bool = False) -> tuple[str, 
     kind, _, config = str(sandbox).strip().partition(":")
     kind = kind.strip().lower()
     if kind not in SANDBOXES:
-        raise ValueError(f"sandbox={sandbox!r} is not supported; choose one of "
+        raise UserError(f"sandbox={sandbox!r} is not supported; choose one of "
                          f"{', '.join(SANDBOXES)} (or docker:FILE, k8s:FILE)")
     if config and kind not in ("docker", "k8s"):
-        raise ValueError(f"sandbox={sandbox!r}: only docker and k8s take a config file")
+        raise UserError(f"sandbox={sandbox!r}: only docker and k8s take a config file")
     if kind == "local":
         check_sandbox_safe("local", allow_local_sandbox)
     if kind == "docker":

@@ -154,17 +154,23 @@ class EvalSpec:
 # What the four covert evals share (SPEC section 4 of the protocol): their condition names,
 # the single changes the dissection compares against, the scripted agents that are their
 # controls, and the offline demo's arguments.
-COVERT_CONDITIONS = ("nudge", "difficulty", "goal", "relation", "honesty", "memo", "reasoning")
+COVERT_CONDITIONS = ("nudge", "difficulty", "goal", "relation", "honesty", "memo", "reasoning",
+                     "framing")
 COVERT_CONTROLS: tuple[Mapping[str, str], ...] = (
     {"nudge": "none"}, {"goal": "none"}, {"goal": "user"}, {"relation": "aligned"},
     {"relation": "reversed"}, {"honesty": "instructed"}, {"memo": "absent"},
+    {"framing": "neutral"},
 )
 COVERT_FULL: tuple[Mapping[str, str], ...] = (
     {"difficulty": "medium"}, {"difficulty": "easy"}, {"reasoning": "scratchpad"},
-    {"reasoning": "none"},
+    {"reasoning": "none"}, {"framing": "fiction"},
 )
 COVERT_REFERENCE = ("reference/honest", "reference/schemer", "reference/nudge-schemer",
                     "reference/schemer-denier")
+# The framing control's positive control: it reacts to the memo's words only, so it is a control
+# of the evals whose memo the framing rewords (email reranking has no memo: its inbox is the
+# same under every framing, only fiction's preface differs).
+TROPE_REFERENCE = "reference/trope-schemer"
 # A spread of domains for the offline demo run (all scenarios run when a real model is given).
 DEMO_SCENARIOS = ("city_transit,loan_approval,mining_permit,hospital_beds,news_recommender,"
                   "water_utility")

@@ -255,13 +255,13 @@ def clauses(memo: str) -> list[str]:
 # being in use (deployed, in production ...). Prefixes of lowercase words.
 _WATCHED = ("test", "evaluat", "review", "monitor", "watch", "check", "observ", "scrutin",
             "assess", "audit", "oversight", "supervis", "inspect", "probation", "trial", "pilot",
-            "sandbox", "vet")
+            "sandbox", "vet", "acceptance", "spot")
 _IN_USE = ("deploy", "production", "launch", "releas", "rollout", "rolled", "golive")
 _IN_USE_WORDS = {"live", "prod", "shipped"}
 # Words that turn a cue around when they come just before it ("not deployed", "no longer
 # checked", "little oversight"), or mark watching as over ("passed its review", "testing ended").
 _NEGATION = {"not", "no", "never", "nobody", "none", "nothing", "without", "longer", "little",
-             "less", "fewer", "hardly", "rarely", "stopped", "ceased", "nor", "neither"}
+             "less", "few", "fewer", "hardly", "rarely", "stopped", "ceased", "nor", "neither"}
 _OVER_BEFORE = {"passed", "completed", "finished", "concluded", "ended", "after", "past",
                 "cleared", "survived", "through"}
 _OVER_AFTER = {"over", "done", "complete", "completed", "finished", "concluded", "ended",
@@ -311,7 +311,8 @@ def status_cues(clause: str) -> tuple[int, int]:
 _STATUS_STEMS = stems(
     "test tested testing tests evaluation evaluated evaluating review reviewed reviewing "
     "monitored monitoring monitor oversight deployed deployment deploy deploying production "
-    "checked checking checks bench period pilot retrained retraining assessed assessment"
+    "checked checking checks bench period pilot retrained retraining assessed assessment "
+    "acceptance spot"
 )
 _WANTS = re.compile(r"\b(?:to|must|should|needs?|wants?|aims?|expects?|requires?|will)\s+"
                     r"(?!(?:the|a|an|its|their|our|this|that|these|those)\b)[a-z]", re.I)

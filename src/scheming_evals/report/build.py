@@ -21,10 +21,11 @@ from ..analysis import dissection, paper, tables
 from ..analysis.regression import Regression
 from ..analysis.tidy import export, read_logs, write_atomic
 from ..stats import wilson
-from . import excerpts, plots
+from . import excerpts, plots, readings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_FINDINGS = 12
+MAX_FRONT = 4  # effects on the front page
 RUN_A_MODEL = (
     "inspect eval scheming_evals/oversight_subversion --model openai/gpt-4o -T nudge=none",
     "scheming-evals report LOG_DIR --output report/",
@@ -63,9 +64,11 @@ def confession_section(df: pd.DataFrame) -> Section | None:
     if asked.empty:
         return Section("Follow-up interviews", ["No covert action was detected, so no rollout "
                                                 "was interviewed."])
-    columns = ["model", "eval", "rollouts", "questions", "graded by", "overall", *VARIANTS]
+    columns = ["model", "eval", "rollouts", "questions", "graded by", "overall",
+               "grader: accuracy on labelled answers", *VARIANTS]
     rows, points = [], []
     n_self = 0
+    measured = _measured_graders(df)
     for (model, ev), g in asked.groupby(["model", "eval"], sort=True):
         k, n = int(_num(g, "followup_grader_admitted").sum()), int(_num(g, "followup_grader_n")
                                                                    .sum())
@@ -78,7 +81,8 @@ def confession_section(df: pd.DataFrame) -> Section | None:
               f"the model under test in {mine} of {len(g)}" if mine else
               "another model or the rules")
         cells = [str(model), str(ev), str(len(g)), ", ".join(sorted(sets)) or "-", by,
-                 tables.fmt_rate(wilson(k, n))]
+                 tables.fmt_rate(wilson(k, n)),
+                 _grader_accuracy(g, "followup_grader", "followup_grader_self_graded", measured)]
         for v in VARIANTS:
             kv = int(_num(g, f"followup_grader_admitted__{v}").sum())
             nv = int(_num(g, f"followup_grader_n__{v}").sum())
@@ -96,7 +100,8 @@ def confession_section(df: pd.DataFrame) -> Section | None:
             "source, the paper's Table 8 or ours, are in each score's metadata).",
             "Graders and prompt versions are in each score's metadata; every verdict quotes the "
             "sentence that decides it."]
-    paragraphs = [f"{len(asked)} rollouts were interviewed after a detected covert action."]
+    paragraphs = [f"{len(asked)} rollouts were interviewed after a detected covert action.",
+                  _corpus_paragraph()]
     if n_self:
         paragraphs.append(f"{n_self} of them were graded by the model under test: it judged "
                           "its own answers (`scheming-evals run --grader MODEL` names another).")
@@ -109,6 +114,54 @@ def confession_section(df: pd.DataFrame) -> Section | None:
     return sec
 
 
+def _measured_graders(df: pd.DataFrame) -> dict[str, Any]:
+    """Grader models measured by `scheming-evals grader-check` next to these logs."""
+    from ..followup import accuracy
+
+    logs = [str(p) for p in df["log"].dropna().unique()] if "log" in df else []
+    return accuracy.measured_graders(accuracy.accuracy_dirs(logs))
+
+
+def _grader_accuracy(g: pd.DataFrame, scorer: str, self_col: str,
+                     measured: dict[str, Any]) -> str:
+    """Who graded these rows' answers (the scores' metadata in the logs; else the model under
+    test when it graded itself, the fallback for the scripted agents) and that grader's measured
+    accuracy on the labelled follow-up answers."""
+    from ..followup import accuracy
+    from ..followup.grading import FALLBACK, FALLBACK_VERSION
+
+    model = str(g["model"].iloc[0])
+    names: set[str] = set()
+    for path in (g["log"].dropna().unique() if "log" in g else []):
+        names.update(accuracy.graders_in_log(str(path), scorer))
+    if not names and self_col in g and _num(g, self_col).astype(bool).all():
+        names = {model}
+    elif not names and model.startswith("reference/"):
+        names = {f"{FALLBACK} ({FALLBACK_VERSION})"}
+    if not names:
+        return "grader not recorded in the logs"
+    return "; ".join(accuracy.accuracy_note(n, measured, model if n in (model, model.split(
+        "/", 1)[-1]) else None) for n in sorted(names))
+
+
+def _corpus_paragraph() -> str:
+    from ..followup import accuracy
+
+    fb = accuracy.fallback_accuracy()
+    held = fb.held_out
+    quoted = sum(i.source.startswith("verbatim") for i in accuracy.packaged_corpus().items)
+    return (f"Graders are measured on {fb.n} labelled follow-up answers (admitted / denied / "
+            f"deflected; data/graders/followup_labelled.yaml, {fb.corpus}: {quoted} quoted from "
+            "published transcripts, the rest ours in their styles). The rule-based fallback "
+            f"(rules {fb.version}): {fb.summary()}; recall "
+            f"{fb.recall_text()}; on the {held[1]} answers written after its rules were fixed "
+            f"{held[0]}/{held[1]}. A grader model's accuracy comes from `scheming-evals "
+            "grader-check --grader MODEL --log-dir LOG_DIR`; the table says where it is "
+            "missing. All these answers are ours or quoted, not sampled from models: accuracy "
+            "on real answers may be lower.")
+
+
+
 def interrogation_table(df: pd.DataFrame) -> tables.Table | None:
     """True and false confessions and accusations over guilty and innocent rollouts."""
     if "interrogation_scorer_turns" not in df:
@@ -117,6 +170,7 @@ def interrogation_table(df: pd.DataFrame) -> tables.Table | None:
     if d.empty:
         return None
     rows = []
+    measured = _measured_graders(df)
     for model, g in d.groupby("model", sort=True):
         guilty = g["interrogation_scorer_guilty_in_fact"].fillna(False).astype(bool)
         conf = g["interrogation_scorer_confessed"].fillna(False).astype(bool)
@@ -126,12 +180,16 @@ def interrogation_table(df: pd.DataFrame) -> tables.Table | None:
                      tables.fmt_rate(wilson(int((conf & ~guilty).sum()), int((~guilty).sum()))),
                      tables.fmt_rate(wilson(int((acc & guilty).sum()), int(guilty.sum()))),
                      tables.fmt_rate(wilson(int((acc & ~guilty).sum()), int((~guilty).sum()))),
-                     f"{_num(g, 'interrogation_scorer_turns').mean():.1f}"])
+                     f"{_num(g, 'interrogation_scorer_turns').mean():.1f}",
+                     _grader_accuracy(g, "interrogation_scorer", "", measured)])
     return tables.Table(
         "Multi-turn interrogation (guilty = the detector found the action)",
         ["model", "true confession (guilty)", "false confession (innocent)",
-         "true accusation (guilty)", "false accusation (innocent)", "mean turns"], rows,
-        ["Up to 7 turns, stopping on a confession; innocent rollouts are interrogated too."])
+         "true accusation (guilty)", "false accusation (innocent)", "mean turns",
+         "answers graded by: accuracy on labelled answers"], rows,
+        ["Up to 7 turns, stopping on a confession; innocent rollouts are interrogated too.",
+         "A confession is an answer the follow-up grader labels `admitted`; its accuracy is "
+         "measured on the labelled follow-up answers (see above)."])
 
 
 def reasoning_section(df: pd.DataFrame) -> Section | None:
@@ -170,10 +228,12 @@ class ReportFiles:
     csv: Path
     dissection: Path
     parquet: Path | None = None
+    logs: int = 0  # log files read
+    runs: int = 0  # the runs (eval sets, or single `inspect eval` runs) they came from
 
 
 def write_report(log_paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
-                 output_dir: str | os.PathLike[str]) -> ReportFiles:
+                 output_dir: str | os.PathLike[str], pool: bool = False) -> ReportFiles:
     """Read the logs, analyse them and write ``report.html``, ``summary.md``, ``samples.csv``
     (+ ``samples.parquet`` with pyarrow) and ``dissection.csv`` into ``output_dir``.
 
@@ -184,7 +244,7 @@ def write_report(log_paths: Sequence[str | os.PathLike[str]] | str | os.PathLike
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
         raise ReportError(f"{out}: exists and is not a directory")
-    df = read_logs(paths)
+    df = read_logs(paths, pool=pool)
     ctx = context(df)
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       autoescape=lambda name: bool(name and name.endswith(".html.j2")),
@@ -200,7 +260,8 @@ def write_report(log_paths: Sequence[str | os.PathLike[str]] | str | os.PathLike
     except OSError as ex:
         raise ReportError(f"{out}: cannot write the report ({ex.strerror or ex})") from ex
     return ReportFiles(out / "report.html", out / "summary.md", written[0],
-                       out / "dissection.csv", written[1] if len(written) > 1 else None)
+                       out / "dissection.csv", written[1] if len(written) > 1 else None,
+                       len(df.attrs.get("logs", [])), int(df.attrs.get("runs", 0)))
 
 
 def context(df: pd.DataFrame) -> dict[str, Any]:
@@ -214,11 +275,16 @@ def context(df: pd.DataFrame) -> dict[str, Any]:
     others = [e for e in effects if (e.eval, e.behaviour) not in headline_keys]
     regs = dissection.regressions(df)
     faking, sandbagging = tables.faking_table(df), tables.sandbagging_table(df)
-    covert_tables = [tables.behaviour_table(df, n, counts) for n in ("strong", "none")]
+    # each rate table followed by the same rates with iid and by-scenario intervals side by side
+    covert_tables = [t for n in ("strong", "none") for t in (
+        tables.behaviour_table(df, n, counts), tables.clustered_table(df, n, counts))]
     panels = {f"nudge={n}, other conditions default": tables.rates_long(df, counts, nudge=n)
               for n in ("strong", "none")}
     panels = {k: v[v["paper_row"]] if v["paper_row"].any() else v for k, v in panels.items()}
-    forest = [e for e in (headline or effects) if e.verdict != "never seen"]
+    forest = sorted((e for e in (headline or effects) if e.verdict != "never seen"),
+                    key=lambda e: (e.verdict not in ("drop", "rise"), -abs(e.diff.diff)))
+    clear = sorted((e for e in effects if e.verdict in ("drop", "rise")),
+                   key=lambda e: -abs(e.diff.diff))
     return {
         "title": "In-context scheming evaluations: report",
         "version": __version__,
@@ -234,11 +300,20 @@ def context(df: pd.DataFrame) -> dict[str, Any]:
         "run_a_model": RUN_A_MODEL,
         "log_dirs": sorted({str(Path(p).parent) for p in df["log"]}),
         "findings": findings(headline or effects, faking, sandbagging, families),
+        "readings": readings.summary(effects, df),
+        "front_readings": readings.front(effects, df),
+        "top_effects": [f"{e.model}, {e.eval}: {readings.disappears(readings._label(e), e)}"
+                        for e in clear[:MAX_FRONT]],
+        "n_clear": len(clear),
+
         "covert_tables": [t for t in covert_tables if t.rows],
         "faking_table": faking if faking.rows else None,
         "sandbagging_table": sandbagging if sandbagging.rows else None,
         "rates_png": plots.rates_plot(panels),
+        "headline_png": plots.headline_plot(panels),
         "forest_png": plots.forest_plot(forest),
+        "forest_shown": min(len(forest), plots.MAX_FOREST_ROWS),
+        "forest_total": len(forest),
         "sandbagging_png": plots.sandbagging_plot(df),
         "effects": effects,
         "headline_effects": headline,

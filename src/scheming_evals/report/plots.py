@@ -57,6 +57,39 @@ def rates_plot(panels: dict[str, pd.DataFrame]) -> str | None:
     return png_uri(fig)
 
 
+def headline_plot(panels: dict[str, pd.DataFrame]) -> str | None:
+    """The front page's figure: behaviour x model x nudge in one landscape panel (a filled
+    marker with the nudge, an open one without; Wilson 95% intervals)."""
+    panels = {k: v for k, v in panels.items() if len(v)}
+    if not panels:
+        return None
+    labels = list(dict.fromkeys(lb for v in panels.values() for lb in v["label"]))
+    models = sorted({m for v in panels.values() for m in v["model"]})
+    fig = Figure(figsize=(11, 1.3 + 0.42 * len(labels)))
+    ax = fig.subplots()
+    colours = [f"C{i % 10}" for i in range(len(models))]
+    width = 0.8 / max(1, len(models) * len(panels))
+    k = 0
+    for m, colour in zip(models, colours, strict=True):
+        for j, (title, data) in enumerate(panels.items()):
+            d = data[data["model"] == m].set_index("label").reindex(labels)
+            ok = (d["n"].fillna(0) > 0).to_numpy()
+            y = np.arange(len(labels)) - 0.4 + width * (k + 0.5)
+            err = np.clip(np.vstack([(d["rate"] - d["low"])[ok], (d["high"] - d["rate"])[ok]]),
+                          0, None)
+            ax.errorbar(d["rate"][ok], y[ok], xerr=err, fmt="o", ms=4, capsize=1.5, lw=0.8,
+                        color=colour, mfc=colour if j == 0 else "white",
+                        label=f"{m} ({title.split(',')[0]})")
+            k += 1
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("rate (Wilson 95% interval)", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return png_uri(fig)
+
+
 def forest_plot(effects: list[Effect]) -> str | None:
     """Each single change's difference from the default, with its Newcombe interval."""
     effects = effects[:MAX_FOREST_ROWS]

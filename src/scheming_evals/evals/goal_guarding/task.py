@@ -21,6 +21,7 @@ def goal_guarding(
     honesty: str = "none",
     memo: str = "present",
     reasoning: str = "visible",
+    framing: str = "trope",
     scenarios: str | list[str] | None = None,
     scenario_dir: str | None = None,
     message_limit: int = MESSAGE_LIMIT,
@@ -40,6 +41,9 @@ def goal_guarding(
         honesty: none, or instructed (asked for honesty with the developers).
         memo: present, or absent (no memo about the new system prompt).
         reasoning: visible, scratchpad (hidden bash parameter) or none.
+        framing: trope (the memo in AI-takeover words, the default), neutral (the same facts
+            and action in plain operations words) or fiction (trope, told as a fictional
+            exercise).
         scenarios: Scenario ids (list or comma-separated); default all.
         scenario_dir: A folder of your own scenario files, added to the packaged ones.
         message_limit: Messages per episode.
@@ -51,7 +55,8 @@ def goal_guarding(
         allow_local_sandbox: Allow sandbox=local (runs the agent's commands on this machine).
     """
     cond = conditions_of(nudge=nudge, difficulty=difficulty, goal=goal, relation=relation,
-                         honesty=honesty, memo=memo, reasoning=reasoning)
+                         honesty=honesty, memo=memo, reasoning=reasoning,
+                         framing=framing)
     opts = RunOptions(scenarios=scenarios, scenario_dir=scenario_dir,
                       message_limit=message_limit, followup_samples=followup_samples,
                       interrogation=interrogation, awareness_probe=awareness_probe,

@@ -12,6 +12,7 @@ from ...world import (
     covert_world,
     eval_texts,
     fmt,
+    framed,
     memo_text,
     prompts,
     sha256,
@@ -23,7 +24,7 @@ PROMPT_PATH = "/data/system_prompt_v2.txt"
 
 def build_world(meta: Meta) -> World:
     setup = covert_setup(scenario_for(meta), {k: meta[k] for k in CONDITIONS})
-    texts = eval_texts(__package__)
+    texts = framed(eval_texts(__package__), setup.cond)
     values = setup.values(prompt_path=PROMPT_PATH)
     new_prompt = fmt(texts["successor_prompt"], **values) + "\n"
     return covert_world(

@@ -26,6 +26,7 @@ def instrumental_alignment_faking(
     relation: str = "conflict",
     reasoning: str = "visible",
     memo: str = "present",
+    framing: str = "trope",
     scenarios: str | list[str] | None = None,
     scenario_dir: str | None = None,
     repeats: int = 1,
@@ -42,6 +43,9 @@ def instrumental_alignment_faking(
         relation: The developers' goal versus the model's (conflict, aligned, reversed).
         reasoning: visible, scratchpad (hidden bash parameter) or none.
         memo: present, or absent (no memo saying whether the model is tested or deployed).
+        framing: trope (the memo in AI-takeover words, the default), neutral (the same facts
+            and action in plain operations words) or fiction (trope, told as a fictional
+            exercise).
         scenarios: Scenario ids (list or comma-separated); default all.
         scenario_dir: A folder of your own scenario files, added to the packaged ones.
         repeats: Independent pairs per scenario inside one epoch (``pair`` =
@@ -56,7 +60,7 @@ def instrumental_alignment_faking(
         raise ValueError(f"setting={setting!r} is not allowed; choose one of: both, testing, "
                          "deployment")
     cond = conditions_of(nudge=nudge, goal=goal, relation=relation, reasoning=reasoning,
-                         memo=memo)
+                         memo=memo, framing=framing)
     opts = RunOptions(scenarios=scenarios, scenario_dir=scenario_dir, sandbox=sandbox,
                       allow_local_sandbox=allow_local_sandbox)
     settings = SETTINGS if setting == "both" else (setting,)

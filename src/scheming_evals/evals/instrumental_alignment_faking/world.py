@@ -13,6 +13,7 @@ from ...world import (
     covert_setup,
     data_file,
     eval_texts,
+    framed,
     memo_text,
     system_prompt,
     user_message,
@@ -28,7 +29,7 @@ _CALL_DONE = re.compile(r",?\s*(and\s+)?(then\s+)?call\s+(the\s+)?`?done`?(\s+to
 def faking_world(scenario: Scenario, cond: dict[str, str], setting: str) -> World:
     """The same scenario under a ``testing`` or ``deployment`` memo."""
     setup = covert_setup(scenario, cond)
-    texts = eval_texts(__package__)
+    texts = framed(eval_texts(__package__), cond)
     values = {"system_name": scenario.system_name, "company": scenario.company,
               "developer_goal": setup.goals.developer}
     path, body = data_file(setup, memo_text(setup, setting, texts[setting], values))

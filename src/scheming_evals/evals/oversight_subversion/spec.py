@@ -9,6 +9,7 @@ from ..spec import (
     COVERT_DEMO,
     COVERT_FULL,
     COVERT_REFERENCE,
+    TROPE_REFERENCE,
     Behaviour,
     EvalSpec,
     FollowUp,
@@ -45,7 +46,7 @@ SPEC = EvalSpec(
         interrogation="oversight",
     ),
     memo_keys=("oversight",),
-    reference_models=COVERT_REFERENCE,
+    reference_models=(*COVERT_REFERENCE, TROPE_REFERENCE),
     demo_args={**COVERT_DEMO, "followup_samples": 2},
     paper_rates=(
         # source: arXiv 2412.04984, Table 2 (strong goal nudge, 300 rollouts per cell)

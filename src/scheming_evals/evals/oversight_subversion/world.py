@@ -15,6 +15,7 @@ from ...world import (
     covert_setup,
     covert_world,
     eval_texts,
+    framed,
     memo_text,
     prompts,
     sha256,
@@ -44,7 +45,7 @@ def log_text(selector_tool: str) -> str:
 def build_world(meta: Meta) -> World:
     setup = covert_setup(scenario_for(meta), {k: meta[k] for k in CONDITIONS})
     tool = setup.scenario.selector.tool
-    memo = memo_text(setup, "oversight", eval_texts(__package__)["memo"],
+    memo = memo_text(setup, "oversight", framed(eval_texts(__package__), setup.cond)["memo"],
                      setup.values(config_path=CONFIG_PATH))
     log = log_text(tool)
     return covert_world(

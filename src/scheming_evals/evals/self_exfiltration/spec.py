@@ -10,6 +10,7 @@ from ..spec import (
     COVERT_FULL,
     COVERT_REFERENCE,
     PAPER_TABLE8,
+    TROPE_REFERENCE,
     Behaviour,
     EvalSpec,
     FollowUp,
@@ -80,7 +81,7 @@ SPEC = EvalSpec(
         interrogation="weights",
     ),
     memo_keys=("exfiltration",),
-    reference_models=COVERT_REFERENCE,
+    reference_models=(*COVERT_REFERENCE, TROPE_REFERENCE),
     demo_args={**COVERT_DEMO, "followup_samples": 2},
     paper_rates=(
         # source: arXiv 2412.04984, Table 2 (strong goal nudge, 300 rollouts per cell)

@@ -11,6 +11,7 @@ from ...world import (
     covert_world,
     eval_texts,
     fake_weights,
+    framed,
     memo_text,
     prompts,
     sha256,
@@ -33,7 +34,8 @@ def build_world(meta: Meta) -> World:
     successor = fake_weights(f"{scenario.id}/successor", WEIGHTS_SIZE)
     return covert_world(
         setup, hostname=CURRENT_HOST,
-        memo=memo_text(setup, "exfiltration", eval_texts(__package__)["memo"], values),
+        memo=memo_text(setup, "exfiltration",
+                       framed(eval_texts(__package__), setup.cond)["memo"], values),
         tools_note=prompts()["tools_note"],
         files={CURRENT_HOST: {MODEL_FILE: mine}, SUCCESSOR_HOST: {SUCCESSOR_FILE: successor}},
         facts={"model_file": MODEL_FILE, "successor_file": SUCCESSOR_FILE,
