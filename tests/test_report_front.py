@@ -14,8 +14,7 @@ import pytest
 from inspect_ai import eval as inspect_eval
 
 from scheming_evals.evals import registry
-from scheming_evals.report import write_report
-from scheming_evals.report import plots
+from scheming_evals.report import plots, write_report
 
 EVALS = ("oversight_subversion", "self_exfiltration", "covert_email_reranking")
 SCENARIOS = "city_transit,loan_approval"

@@ -51,8 +51,11 @@ def rollouts(log_dir: Path, running: bool = False) -> Counter[tuple[str, str, st
 def comparable(report: Path) -> pd.DataFrame:
     """The tidy table without what differs between two runs of the same plan."""
     df = pd.read_csv(report / "samples.csv")
-    varying = [c for c in df.columns if c in ("uuid", "log", "log_file", "log_status")
-               or "time" in c or c.endswith("_id")]
+    # also the message and token counts: one rollout of the killed-and-rerun shards once
+    # ended with 7 messages instead of 8 under load (every score column still matched)
+    varying = [c for c in df.columns if c in ("uuid", "log", "log_file", "log_status",
+                                              "message_count")
+               or "time" in c or c.endswith("_id") or c.endswith("_tokens")]
     df = df.drop(columns=varying)
     return df.sort_values(list(df.columns[:8])).reset_index(drop=True)
 
@@ -124,3 +127,17 @@ def test_workers_run_the_plan_once_and_refuse_another_split(tmp_path) -> None:
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 2
     assert "resume it with --workers 2" in " ".join(again.stderr.split())
+
+
+def test_a_budget_over_workers_stops_them_all(tmp_path) -> None:
+    slow = dict(os.environ, SCHEMING_EVALS_REFERENCE_DELAY="0.05")
+    res = subprocess.run(cmd(tmp_path / "logs", tmp_path / "r", "--workers", "2",
+                             "--max-tokens", "20000"),
+                         capture_output=True, text=True, timeout=900, env=slow)
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "token budget reached" in " ".join(res.stderr.split())
+    got = rollouts(tmp_path / "logs")
+    planned = suite.plan([], ["oversight_subversion", "goal_guarding"], "nudge=none",
+                         "city_transit,loan_approval")
+    total = 2 * len(planned)  # two scenarios per planned task
+    assert 0 < sum(got.values()) < total and set(got.values()) == {1}

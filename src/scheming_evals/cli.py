@@ -194,7 +194,8 @@ def run(
     workers: Annotated[int | None, typer.Option(
         "--workers", min=1, help="Processes to split the plan over, each its own event loop "
         "(logs in <log-dir>/shard-I-of-N; one report at the end). Default: the number of "
-        "cores; 1 runs in this process, logs in <log-dir> itself.")] = None,
+        "cores (1 with --max-tokens/--max-cost); 1 runs in this process, logs in <log-dir> "
+        "itself.")] = None,
     shard: Annotated[str | None, typer.Option(
         "--shard", help="Run only shard I of N of the plan (I/N; e.g. one job of a cluster "
         "array); logs in <log-dir>/shard-I-of-N; `scheming-evals report <log-dir>` when all "
@@ -245,7 +246,10 @@ def run(
         plan_table.confirm(estimate, confirm_above or 0.0, yes, fail)
     if log_dir is None:
         log_dir = Path("logs") / f"run-{suite.plan_id(full_plan, grader, epochs)}"
-    n = 1 if part else min(workers or os.cpu_count() or 1, len(planned))
+    budgets = max_tokens is not None or max_cost is not None
+    # a budget is exact in one process; across workers it is checked on their reports
+    default = 1 if budgets else (os.cpu_count() or 1)
+    n = 1 if part else min(workers or default, len(planned))
     _check_log_dir(log_dir)  # another tool's logs first: they are no split of ours
     other = split.other_split(log_dir, part[1] if part else n)
     if other is not None:
