@@ -93,3 +93,20 @@ def test_prices_come_from_genai_prices() -> None:
     assert costs.price("reference/schemer", 600_000, 400_000) == 1.0  # the fictitious rate
     assert costs.price("ollama/llama3.1", 1e6, 1e6) is None  # tokens only, cost "n/a"
     assert costs.price("openai/no-such-model-xyz", 1e6, 1e6) is None
+
+
+def test_budget_stops_a_run_started_with_sigint_ignored(tmp_path) -> None:
+    # a background job of a non-interactive shell (`cmd &`) starts with SIGINT ignored, and the
+    # budget's stop is a SIGINT to itself: run takes the signal back
+    import signal
+
+    exe = Path(sys.executable).with_name("scheming-evals")
+    res = subprocess.run(
+        [str(exe), "run", "--evals", "oversight_subversion", "--conditions", "paper",
+         "--scenarios", SCENARIOS, "--log-dir", str(tmp_path / "logs"), "-o",
+         str(tmp_path / "report"), "--display", "none", "--max-connections", "2",
+         "--max-cost", "0.01"],
+        capture_output=True, text=True, timeout=600,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert sum(rollouts(tmp_path / "logs").values()) < 16

@@ -202,9 +202,17 @@ def run(
         "are done.")] = None,
 ) -> None:
     """Run the suite (a resumable Inspect eval set) and write the report."""
+    import signal
+
     from inspect_ai import eval_set
 
     from . import suite
+
+    # A run started in the background of a non-interactive shell inherits SIGINT ignored, and
+    # Python then never raises KeyboardInterrupt: the budgets' stop and a parent's interrupt
+    # of its workers are SIGINTs, so take it back.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
     names = [e.strip() for e in evals.split(",") if e.strip()] or [
         e.name for e in catalog.evals() if e.available]
