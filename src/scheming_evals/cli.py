@@ -298,7 +298,7 @@ def run(
             err.print(f"note: no price known for {', '.join(unpriced)} ({prices_source()}): "
                       "--max-cost counts nothing for them; --max-tokens does", highlight=False)
     if not quiet:
-        _say_who(model, grader)
+        _say_who(bool(model), grader)
         console.print(f"{len(tasks)} tasks ({len(names)} evals, conditions: {conditions}) -> "
                       f"{log_dir}")
     from inspect_ai._util.error import PrerequisiteError
@@ -374,8 +374,9 @@ def _usage_or_stop(log_dir: Path, output: Path, reached: str | None, interrupted
              "again to complete only what is missing", code=130)
 
 
-def _say_who(model: list[str], grader: str | None) -> None:
-    if not model:
+def _say_who(real: bool, grader: str | None) -> None:
+    """Whether scripted agents or real models run, and who grades the latter."""
+    if not real:
         console.print(f"[yellow]{REFERENCE_NOTE}[/]")
     elif grader is None:
         console.print("note: follow-up answers are graded by the model under test itself; "
@@ -403,7 +404,7 @@ def _run_workers(argv: list[str], n: int, log_dir: Path, output: Path, max_token
     from . import progress
     from . import workers as split
 
-    _say_who(["x"] if real else [], grader)
+    _say_who(real, grader)
     console.print(f"{n} workers -> {log_dir}/shard-I-of-{n}", highlight=False)
     budgets = max_tokens is not None or max_cost is not None
     children, combined = split.start(argv, n, every=0.2 if budgets else 1.0)

@@ -11,10 +11,11 @@ Worst case: every episode runs to its message limit and every rollout triggers f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .evals import registry
+from .evals.episode import MESSAGE_LIMIT
 
 CHARS_PER_TOKEN = 4.0  # no tokenizer offline; the usual English average
 # The scripted reference agents are free: this fictitious rate (USD per million tokens) exists
@@ -50,7 +51,6 @@ class Cost:
     worst_calls: float = 0.0
     worst_input: float = 0.0
     worst_output: float = 0.0
-    evals: set[str] = field(default_factory=set)
 
     def add(self, calls: float, inp: float, out: float, worst: tuple[float, float, float]) -> None:
         self.calls += calls
@@ -87,6 +87,13 @@ def price(model: str, input_tokens: float, output_tokens: float, cache_read: flo
         except LookupError:
             continue
     return None
+
+
+def tokens_of(usage: Any) -> int:
+    """All tokens of one Inspect ``ModelUsage`` (cached input included)."""
+    return int(usage.total_tokens or (usage.input_tokens + usage.output_tokens
+                                      + (usage.input_tokens_cache_read or 0)
+                                      + (usage.input_tokens_cache_write or 0)))
 
 
 def usage_price(model: str, usage: Any) -> float | None:
@@ -130,7 +137,7 @@ def estimate(planned: list[Any], *, epochs: int = 1, limit: int | None = None,
         spec = registry.spec(p.eval_name)
         task = factories[p.eval_name](**p.args)
         samples = list(task.dataset)[: limit or None]
-        limit_msgs = int(task.message_limit or p.args.get("message_limit") or 60)
+        limit_msgs = int(task.message_limit or MESSAGE_LIMIT)
         worst_turns = max(1, (limit_msgs - 2) // 2)
         turns = min(assume.turns, worst_turns)
         follow = 0
@@ -139,7 +146,6 @@ def estimate(planned: list[Any], *, epochs: int = 1, limit: int | None = None,
         me = costs.setdefault(p.model, Cost(p.model))
         grading = costs.setdefault(grader, Cost(grader)) if grader else me
         me.tasks += 1
-        me.evals.add(p.eval_name)
         for s in samples:
             prompt = _chars(s) / CHARS_PER_TOKEN
             inp, out = _episode(prompt, turns, assume)

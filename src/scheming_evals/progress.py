@@ -65,9 +65,7 @@ class Progress:
     def usage(self, model: str, usage: Any) -> None:
         usd = costs.usage_price(model, usage)
         with self.lock:
-            self.tokens += usage.total_tokens or (
-                usage.input_tokens + usage.output_tokens + (usage.input_tokens_cache_read or 0)
-                + (usage.input_tokens_cache_write or 0))
+            self.tokens += costs.tokens_of(usage)
             if usd is not None:
                 self.usd += usd
                 self.priced = True
@@ -83,20 +81,31 @@ class Progress:
                     "running": sorted(self.running.values())}
 
     def line(self) -> str:
-        with self.lock:
-            done = min(self.total_rollouts, self.done_before + self.done)
-            elapsed = time.monotonic() - self.started
-            left = self.total_rollouts - done
-            eta = (f", ETA {_clock(elapsed / self.done * left)}" if self.done and left
-                   else "")
-            running = sorted(self.running.values())
-            more = f" +{len(running) - 2} more" if len(running) > 2 else ""
-            now = f"; running {', '.join(running[:2])}{more}" if running else ""
-            pct = 100 * done / self.total_rollouts if self.total_rollouts else 100.0
-            usd = f"; ${self.usd:,.4f} so far" if self.priced else ""
-            return (f"{done:,}/{self.total_rollouts:,} rollouts ({pct:.0f}%), "
-                    f"{self.tasks_done}/{self.total_tasks} tasks; {_clock(elapsed)} elapsed"
-                    f"{eta}{usd}{now}")
+        return describe([self.status()])
+
+
+def describe(statuses: list[dict[str, Any]]) -> str:
+    """The progress line of one process's ``status()``, or of several workers' summed (then
+    the running tasks are counted rather than named)."""
+    def total(key: str) -> Any:
+        return sum(s[key] for s in statuses)
+
+    done, rollouts, new = total("done"), total("total"), total("done_now")
+    elapsed = max(s["elapsed"] for s in statuses)
+    left = rollouts - done
+    eta = f", ETA {_clock(elapsed / new * left)}" if new and left else ""
+    usd = f"; ${total('usd'):,.4f} so far" if any(s["priced"] for s in statuses) else ""
+    pct = 100 * done / rollouts if rollouts else 100.0
+    tasks = f"{total('tasks_done')}/{total('tasks')} tasks"
+    if len(statuses) > 1:
+        return (f"{done:,}/{rollouts:,} rollouts ({pct:.0f}%), {tasks} in {len(statuses)} "
+                f"workers; {_clock(elapsed)} elapsed{eta}{usd}; "
+                f"{sum(len(s['running']) for s in statuses)} tasks running")
+    running = statuses[0]["running"]
+    more = f" +{len(running) - 2} more" if len(running) > 2 else ""
+    now = f"; running {', '.join(running[:2])}{more}" if running else ""
+    return (f"{done:,}/{rollouts:,} rollouts ({pct:.0f}%), {tasks}; {_clock(elapsed)} elapsed"
+            f"{eta}{usd}{now}")
 
 
 class HasLine(Protocol):

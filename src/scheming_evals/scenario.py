@@ -541,6 +541,7 @@ def reading_problem(s: Scenario, scenario_dir: str | Path | None = None) -> tupl
     from .conditions import DEFAULTS
     from .evals.registry import specs
     from .reference.policies import misreading
+    from .world import memo_key
 
     for spec in specs():
         module = f"{__package__}.evals.{spec.name}.world"
@@ -554,7 +555,7 @@ def reading_problem(s: Scenario, scenario_dir: str | Path | None = None) -> tupl
                                         "setting": key, "framing": framing}
                 if scenario_dir:
                     meta["scenario_dir"] = str(scenario_dir)
-                own_key = key if framing == "trope" else f"{key}@{framing}"
+                own_key = memo_key(key, meta)
                 own = own_key in s.memos
                 try:
                     world = build(meta)

@@ -137,6 +137,16 @@ def superseded_crashed_logs(log_dir: str) -> list[str]:
     return out
 
 
+def budget_reached(tokens: int, usd: float, max_tokens: int | None, max_cost: float | None
+                   ) -> str | None:
+    """What ``run`` says when spending has reached a budget (None while it has not)."""
+    if max_tokens is not None and tokens >= max_tokens:
+        return f"token budget reached: {tokens:,} tokens of --max-tokens {max_tokens:,}"
+    if max_cost is not None and usd >= max_cost:
+        return f"cost budget reached: ${usd:.4f} of --max-cost ${max_cost:g}"
+    return None
+
+
 class BudgetReached(Exception):  # noqa: N818 - a state, not an error of the user's
     pass
 
@@ -161,21 +171,13 @@ class Budget:
         return self.max_tokens is not None or self.max_cost is not None
 
     def add(self, model: str, usage: Any) -> None:
-        n = usage.total_tokens or (usage.input_tokens + usage.output_tokens
-                                   + (usage.input_tokens_cache_read or 0)
-                                   + (usage.input_tokens_cache_write or 0))
-        self.tokens[model] = self.tokens.get(model, 0) + n
+        self.tokens[model] = self.tokens.get(model, 0) + costs.tokens_of(usage)
         usd = costs.usage_price(model, usage) if self.max_cost is not None else None
         if usd is not None:
             self.cost[model] = self.cost.get(model, 0.0) + usd
         if self.reached is None:
-            spent, spent_usd = sum(self.tokens.values()), sum(self.cost.values())
-            if self.max_tokens is not None and spent >= self.max_tokens:
-                self.reached = f"token budget reached: {spent:,} tokens of --max-tokens " \
-                               f"{self.max_tokens:,}"
-            elif self.max_cost is not None and spent_usd >= self.max_cost:
-                self.reached = f"cost budget reached: ${spent_usd:.4f} of --max-cost " \
-                               f"${self.max_cost:g}"
+            self.reached = budget_reached(sum(self.tokens.values()), sum(self.cost.values()),
+                                          self.max_tokens, self.max_cost)
             if self.reached is not None:
                 import os
                 import signal
@@ -220,11 +222,12 @@ class ModelTotals:
     cost: float | None = None
 
 
-def finished_in(log_dir: str) -> tuple[int, int]:
-    """(tasks finished, rollouts completed) in a log folder, newest log of each task."""
-    from inspect_ai.log import list_eval_logs, read_eval_log, read_eval_log_sample_summaries
+def newest_logs(log_dir: str) -> list[tuple[str, Any]]:
+    """(file, header) of the newest log of each task in ``log_dir`` (what the eval set holds
+    now); unreadable files are skipped."""
+    from inspect_ai.log import list_eval_logs, read_eval_log
 
-    newest: dict[str, tuple[float, str, str]] = {}
+    newest: dict[str, tuple[float, str, Any]] = {}
     for info in list_eval_logs(log_dir):
         try:
             head = read_eval_log(info.name, header_only=True)
@@ -232,9 +235,17 @@ def finished_in(log_dir: str) -> tuple[int, int]:
             continue
         key = head.eval.task_id
         if key not in newest or (info.mtime or 0) > newest[key][0]:
-            newest[key] = (info.mtime or 0, info.name, head.status)
-    tasks = sum(1 for _, _, status in newest.values() if status == "success")
-    rollouts = sum(1 for _, name, _ in newest.values()
+            newest[key] = (info.mtime or 0, info.name, head)
+    return [(name, head) for _, name, head in newest.values()]
+
+
+def finished_in(log_dir: str) -> tuple[int, int]:
+    """(tasks finished, rollouts completed) in a log folder, newest log of each task."""
+    from inspect_ai.log import read_eval_log_sample_summaries
+
+    logs = newest_logs(log_dir)
+    tasks = sum(1 for _, head in logs if head.status == "success")
+    rollouts = sum(1 for name, _ in logs
                    for s in read_eval_log_sample_summaries(name) if s.completed and not s.error)
     return tasks, rollouts
 
@@ -243,20 +254,10 @@ def usage_by_model(log_dir: str) -> list[ModelTotals]:
     """Completed rollouts and their usage per model, over the newest log of each task in
     ``log_dir`` (what the eval set holds now, previous invocations included). Usage counts
     every model a sample called (graders too), under that model's name."""
-    from inspect_ai.log import list_eval_logs, read_eval_log, read_eval_log_sample_summaries
+    from inspect_ai.log import read_eval_log_sample_summaries
 
-    newest: dict[str, tuple[float, str]] = {}
-    for info in list_eval_logs(log_dir):
-        try:
-            head = read_eval_log(info.name, header_only=True)
-        except Exception:  # noqa: BLE001
-            continue
-        key = head.eval.task_id
-        if key not in newest or (info.mtime or 0) > newest[key][0]:
-            newest[key] = (info.mtime or 0, info.name)
     totals: dict[str, ModelTotals] = {}
-    for _, name in newest.values():
-        head = read_eval_log(name, header_only=True)
+    for name, head in newest_logs(log_dir):
         for s in read_eval_log_sample_summaries(name):
             if not s.completed or s.error:
                 continue

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from .suite import budget_reached
+
 SHARD_DIR = re.compile(r"^shard-(\d+)-of-(\d+)$")
 
 
@@ -83,25 +85,13 @@ class Combined:
             return sum(float(w.status.get(key, 0)) for w in self.workers)
 
     def line(self) -> str:
-        from .progress import _clock
+        from .progress import describe
 
         with self.lock:
             ss = [w.status for w in self.workers]
         if not all(ss):  # the totals are known once every worker has reported
             return f"starting {len(self.workers)} workers ({sum(map(bool, ss))} ready)"
-        done, total = sum(s.get("done", 0) for s in ss), sum(s.get("total", 0) for s in ss)
-        tasks, all_tasks = (sum(s.get("tasks_done", 0) for s in ss),
-                            sum(s.get("tasks", 0) for s in ss))
-        elapsed = max(s.get("elapsed", 0.0) for s in ss)
-        new = sum(s.get("done_now", 0) for s in ss)
-        left = total - done
-        eta = f", ETA {_clock(elapsed / new * left)}" if new and left else ""
-        usd = sum(s.get("usd", 0.0) for s in ss)
-        cost = f"; ${usd:,.4f} so far" if any(s.get("priced") for s in ss) else ""
-        running = sum(len(s.get("running", [])) for s in ss)
-        pct = 100 * done / total if total else 100.0
-        return (f"{done:,}/{total:,} rollouts ({pct:.0f}%), {tasks}/{all_tasks} tasks in "
-                f"{len(ss)} workers; {_clock(elapsed)} elapsed{eta}{cost}; {running} tasks running")
+        return describe(ss)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -164,12 +154,8 @@ def wait(workers: list[Worker], combined: Combined, max_tokens: int | None,
     while any(w.proc.poll() is None for w in workers):
         time.sleep(0.25)
         if reached is None:
-            tokens, usd = combined.total("tokens"), combined.total("usd")
-            if max_tokens is not None and tokens >= max_tokens:
-                reached = (f"token budget reached: {int(tokens):,} tokens of --max-tokens "
-                           f"{max_tokens:,}")
-            elif max_cost is not None and usd >= max_cost:
-                reached = f"cost budget reached: ${usd:.4f} of --max-cost ${max_cost:g}"
+            reached = budget_reached(int(combined.total("tokens")), combined.total("usd"),
+                                     max_tokens, max_cost)
             if reached is not None:
                 interrupt(workers)
     return reached
