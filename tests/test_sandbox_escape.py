@@ -107,12 +107,15 @@ async def test_fork_bomb_is_contained() -> None:
     env = envs["default"]
     try:
         marker = "bomb" + secrets.token_hex(4)
-        script = f"b(){{ b | b & }}; b; sleep 1; echo {marker}"
+        # a sentinel subshell (its command line holds the marker) starts before the bomb, so
+        # sealing has something to record even when the bomb burns itself out in between; the
+        # command forks once more (``b &``) and returns, so it never waits in bash's fork retries
+        script = f"(sleep 60; : {marker}) & b(){{ b | b & }}; b & echo {marker}"
         t0 = time.monotonic()
-        task = asyncio.create_task(env.exec(["bash", "-c", script], timeout=10))
-        peak = await peak_while(task, lambda: len(sample_procs(env)))
-        with contextlib.suppress(TimeoutError):
-            await task
+        res = await env.exec(["bash", "-c", script], timeout=10)
+        assert marker in res.stdout  # the command returns while its bomb runs on
+        watch = asyncio.create_task(asyncio.sleep(3))
+        peak = await peak_while(watch, lambda: len(sample_procs(env)))
         assert time.monotonic() - t0 < 30
         assert 0 < peak <= 64  # bwrap, init and the bomb together, counted on the host
         # the bomb runs on in the background, as it would on a real machine, until the
