@@ -190,16 +190,17 @@ def run_level(server: Server, concurrency: int, rollouts: int, workers: int,
              "--rollouts", str(n), "--api", api],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
     try:
-        for p in procs:
+        for p in procs:  # skip whatever Inspect printed before
             assert p.stdout is not None
-            if p.stdout.readline().strip() != "ready":
+            if not any(line.strip() == "ready" for line in p.stdout):
                 raise RuntimeError("an eval process failed to warm up (see its output above)")
         server_cpu, busy = server.cpu_s(), machine_busy_s()
         for p in procs:
             assert p.stdin is not None
             p.stdin.write("go\n")
             p.stdin.flush()
-        parts = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+        parts = [json.loads(next(ln for ln in p.communicate()[0].splitlines()[::-1]
+                                 if ln.startswith("{"))) for p in procs]
         server_cpu, busy = server.cpu_s() - server_cpu, machine_busy_s() - busy
     finally:
         for p in procs:

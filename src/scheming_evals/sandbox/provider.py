@@ -342,10 +342,12 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     @override
     async def write_file(self, file: str, contents: str | bytes) -> None:
         data = contents.encode() if isinstance(contents, str) else contents
+        # one process when the folder exists (bash execs cat; the folder by parameter
+        # expansion, not dirname): a rollout writes a dozen files
         script = (
-            'd=$(dirname -- "$1"); mkdir -p -- "$d" 2>/dev/null; '
+            'd=${1%/*}; [ -d "${d:-/}" ] || mkdir -p -- "$d" 2>/dev/null; '
             'if [ -d "$1" ]; then exit 3; fi; '
-            'if [ -e "$1" ] && [ ! -f "$1" ]; then exit 7; fi; cat > "$1" || exit 4'
+            'if [ -e "$1" ] && [ ! -f "$1" ]; then exit 7; fi; exec cat > "$1" || exit 4'
         )
         res = await self._trusted(script, [_abs(file)], data)
         if res.returncode == 3:
@@ -364,10 +366,12 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     @override
     async def read_file(self, file: str, text: bool = True) -> Union[str | bytes]:
         limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE
+        # one process (bash execs head): at most limit + 1 bytes are read, one too many
+        # means the file is over the limit
         script = (
             'if [ -d "$1" ]; then exit 3; fi; if [ ! -e "$1" ]; then exit 4; fi; '
             'if [ ! -r "$1" ]; then exit 5; fi; if [ ! -f "$1" ]; then exit 7; fi; '
-            'if [ "$(stat -L -c %s -- "$1")" -gt "$2" ]; then exit 6; fi; exec cat -- "$1"'
+            'exec head -c "$(($2 + 1))" -- "$1"'
         )
         res = await self._trusted(script, [_abs(file), str(limit)], output_limit=limit + 1)
         if res.returncode == 3:
@@ -378,7 +382,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             raise PermissionError(f"permission denied reading {file}")
         if res.returncode == 7:  # a fifo or device would block or never end
             raise OSError(f"cannot read {file}: not a regular file")
-        if res.returncode == 6 or res.overflow:
+        if res.overflow or len(res.stdout) > limit:
             raise OutputLimitExceededError(SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, None)
         if res.returncode != 0:
             _raise_for(file, res.stderr.decode(errors="replace"))
