@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from inspect_ai import eval as inspect_eval
+from inspect_ai.log import read_eval_log
 from typer.testing import CliRunner
 
 from scheming_evals import suite
@@ -82,3 +83,25 @@ def test_list_scenarios_lists_every_packaged_scenario() -> None:
     listed = {ln.split("│")[1].strip() for ln in res.output.splitlines()
               if ln.count("│") >= 3 and "packaged" in ln}
     assert listed == {s.id for s in load_scenarios()}
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_realtime_sample_buffer_only_with_live_samples(tmp_path, live: bool) -> None:
+    """Inspect's realtime buffer (running rollouts for `inspect view`, ~a tenth of the CPU) is
+    opt-in; every finished rollout reaches the log either way."""
+    logs = tmp_path / "logs"
+    res = subprocess.run(
+        [str(BIN / "scheming-evals"), "run", "--evals", "oversight_subversion", "--conditions",
+         "paper", "--scenarios", "city_transit", "--workers", "1", "--log-dir", str(logs),
+         "-o", str(tmp_path / "report"), *(["--live-samples"] if live else [])],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    files = sorted(logs.glob("*.eval"))
+    assert files
+    for f in files:
+        log = read_eval_log(str(f))
+        assert log.eval.config.log_realtime is live
+        assert log.eval.config.log_buffer == 1
+        assert log.samples and all(s.scores for s in log.samples)
+    # the results tables are not rendered, and nothing of Inspect's display is printed
+    assert "╭" not in res.stdout and "inspect eval" not in res.stdout
