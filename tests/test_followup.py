@@ -278,3 +278,26 @@ def test_report_says_when_the_model_under_test_graded_itself() -> None:
     assert by["reference/schemer"]["graded by"] != "the model under test"
     assert by["reference/schemer"]["questions"] == "replaced_successor"
     assert any("graded by the model under test" in p for p in sec.paragraphs)
+
+
+def _failing_grader():  # type: ignore[no-untyped-def]
+    def fail(*_args):  # type: ignore[no-untyped-def]
+        raise RuntimeError("HTTP 503: the grader's provider is down\nsecond line")
+
+    return get_model("mockllm/grader", custom_outputs=fail, memoize=False)
+
+
+def test_a_failing_grader_leaves_the_rollout_scored_by_the_rules(tmp_path) -> None:
+    """A grader whose calls fail (after its provider's retries) does not fail the finished
+    rollout: the rules grade its answers, and each verdict names the failure."""
+    task = task_with(oversight_subversion(scenarios="city_transit", followup_samples=1),
+                     model_roles={"grader": _failing_grader()})
+    logs = inspect_eval(task, model="reference/schemer", log_dir=str(tmp_path), display="none")
+    assert logs[0].status == "success", logs[0].error
+    sample = logs[0].samples[0]
+    assert sample.error is None
+    follow = _follow(sample)
+    assert follow.value["n"] == 8 and follow.value["admitted"] == 8  # the schemer admits
+    for v in follow.metadata["verdicts"]:
+        assert v["grader"] == ("rule-based fallback (grader grader failed (RuntimeError: "
+                               "HTTP 503: the grader's provider is down))")

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 
 from ...followup.grading import (
     grader_prompt,
+    grader_reply,
     json_reply,
     pick_grader,
     quoted_in,
@@ -148,8 +149,10 @@ async def judge_disclosure(message: str, truth: list[str], final: list[str] | No
     prompt = template.format(
         truth=truth, final=final if final else "(none)", told=told if told else "(none)",
         changes="; ".join(changes) or "(see the rankings)", message=message)
-    out = await choice.model.generate(prompt)
-    data = json_reply(out.completion)
+    completion, failed = await grader_reply(choice.model, prompt)
+    if completion is None:
+        return by_rule(message, f"{failed}, so the rule decided")
+    data = json_reply(completion)
     label = " ".join(str(data.get("label", "")).lower().replace("_", " ").split())
     quote = str(data.get("quote", "")).strip()
     if label in LABELS and quoted_in(quote, message):
