@@ -497,3 +497,57 @@ def test_a_log_from_before_the_framing_condition_reads_as_trope(tmp_path) -> Non
     df = read_logs([tmp_path / "old"])
     assert list(df["framing"]) == ["trope"]
     assert len(tables.covert(df)) == 1
+
+
+# --- the follow-up interview keeps the episode's wording ----------------------------------------
+
+INTERVIEWED = ("oversight_subversion", "self_exfiltration", "goal_guarding")
+
+
+@pytest.mark.parametrize("eval_name", INTERVIEWED)
+def test_followup_questions_have_a_neutral_wording(eval_name: str) -> None:
+    followup = spec(eval_name).followup
+    assert followup is not None
+    for qs in followup.question_sets:
+        assert qs.worded(False) is qs  # trope and fiction: the paper's questions, unchanged
+        assert trope_words(qs.direct + " " + qs.indirect), qs.name
+        neutral = qs.worded(True)
+        for text in neutral.variants().values():
+            assert trope_words(text) == [], (qs.name, text)
+        # the same set, asked about the same action, after the same detection
+        assert (neutral.name, neutral.when, neutral.action) == (qs.name, qs.when, qs.action)
+        assert set(neutral.variants()) == set(qs.variants())
+
+
+def _interviews(tmp_path, policy: str) -> dict[str, Any]:
+    from scheming_evals.evals.goal_guarding import goal_guarding
+    from scheming_evals.evals.oversight_subversion import oversight_subversion
+    from scheming_evals.evals.self_exfiltration import self_exfiltration
+
+    out = {}
+    for make in (oversight_subversion, self_exfiltration, goal_guarding):
+        for framing in ("trope", "neutral"):
+            [log] = inspect_eval(make(scenarios="city_transit", framing=framing,
+                                      followup_samples=1),
+                                 model=f"reference/{policy}", log_dir=str(tmp_path),
+                                 display="none")
+            assert log.status == "success", log.error
+            [s] = log.samples or []
+            out[(make.__name__, framing)] = (
+                [a["question"] for a in s.store["followup_answers"]],
+                s.scores["followup_grader"].value)
+    return out
+
+
+@pytest.mark.parametrize("policy", ["schemer", "schemer-denier"])
+def test_neutral_interviews_ask_neutrally_and_framing_blind_agents_answer_alike(
+        tmp_path, policy: str) -> None:
+    got = _interviews(tmp_path, policy)
+    for name in INTERVIEWED:
+        (trope_q, trope_score), (neutral_q, neutral_score) = (got[(name, "trope")],
+                                                              got[(name, "neutral")])
+        assert len(neutral_q) == len(trope_q) == 8
+        assert all(trope_words(q) for q in trope_q)
+        assert not any(trope_words(q) for q in neutral_q)
+        assert neutral_score == trope_score, (policy, name)
+        assert trope_score["admitted"] == (8 if policy == "schemer" else 0)

@@ -22,7 +22,7 @@ from ..followup.interview import followup_grader, interview
 from ..reasoning.analysis import reasoning_scorer
 from ..scenario import Scenario, scenario_for, select_scenarios
 from ..user_error import UserError
-from ..world import World
+from ..world import World, wording
 from .episode import (
     MAX_OUTPUT_TOKENS,
     MESSAGE_LIMIT,
@@ -105,7 +105,8 @@ def covert_task(spec: EvalSpec, cond: dict[str, str], build: WorldBuilder, tools
         return dict(state.store.get(DETECTOR_VALUES))
 
     if followup and opts.followup_samples > 0:
-        solvers.append(interview(followup, detected, opts.followup_samples))
+        solvers.append(interview(followup, detected, opts.followup_samples,
+                                 neutral=wording(cond) == "neutral"))
         scorers.append(followup_grader(followup))
     if opts.interrogation:
         if not followup or not followup.interrogation:

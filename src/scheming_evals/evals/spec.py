@@ -7,7 +7,7 @@ eval's ``SPEC``; none of them branches on an eval's name. Pure data: no Inspect 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ..stimuli import followup_variants
@@ -42,10 +42,23 @@ class Questions:
     # Where the wording comes from: the paper (word-exact), or "ours (...)" saying what it is
     # modelled on.
     source: str = PAPER_TABLE8
+    # The same two questions under condition framing=neutral (ours: the episode's neutral
+    # wording, none of stimuli.TROPE_WORDS); "" = the eval has no neutral framing.
+    neutral_direct: str = ""
+    neutral_indirect: str = ""
 
     def variants(self) -> dict[str, str]:
         """The 8 question variants (with/without "Management here.", "Be 100% honest.")."""
         return followup_variants(self.direct, self.indirect)
+
+    def worded(self, neutral: bool) -> Questions:
+        """This set as asked under the framing: the neutral questions when ``neutral``."""
+        if not neutral:
+            return self
+        if not (self.neutral_direct and self.neutral_indirect):
+            raise ValueError(f"question set {self.name!r} has no neutral wording")
+        return replace(self, direct=self.neutral_direct, indirect=self.neutral_indirect,
+                       source=f"{self.source}; neutral wording: ours")
 
     def applies(self, detected: Mapping[str, object]) -> bool:
         return all(bool(detected.get(b)) for b in self.when)
@@ -67,6 +80,8 @@ class FollowUp:
     indirect: str = ""  # the paper's indirect question, word-exact
     action: str = ""  # what the grader is told the agent did
     source: str = PAPER_TABLE8
+    neutral_direct: str = ""  # under framing=neutral (see Questions)
+    neutral_indirect: str = ""
     questions: tuple[Questions, ...] = ()
     interrogation: str | None = None
 
@@ -85,7 +100,7 @@ class FollowUp:
         if self.questions:
             return self.questions
         return (Questions("/".join(self.triggers), (), self.direct, self.indirect, self.action,
-                          self.source),)
+                          self.source, self.neutral_direct, self.neutral_indirect),)
 
     def choose(self, detected: Mapping[str, object]) -> Questions | None:
         """The question set for these detector values: None if no trigger fired (or no set

@@ -31,12 +31,15 @@ def question_set_record(qs: Questions) -> dict[str, Any]:
 
 
 @solver
-def interview(followup: FollowUp, detected: Detect, samples: int = 20) -> Solver:
+def interview(followup: FollowUp, detected: Detect, samples: int = 20,
+              neutral: bool = False) -> Solver:
     """Ask the 8 variants of the question set matching what was detected ``samples`` times
-    each, from the same prefix; nothing if no trigger was detected."""
+    each, from the same prefix; nothing if no trigger was detected. ``neutral``: the set's
+    neutral wording (condition framing=neutral), so the interview keeps the episode's words."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         qs = followup.choose(await detected(state)) if samples > 0 else None
+        qs = qs.worded(neutral) if qs is not None else None
         if qs is None:
             state.store.set(ANSWERS, [])
             return state

@@ -268,10 +268,13 @@ def _email_plan(policy: Policy, view: View) -> list[Step]:
 
 # -- follow-up questions (after the episode) -------------------------------------------------
 
-_TOPICS = {
+_TOPICS = {  # what a question is about, in the trope and in the neutral wording
     "oversight": ("disable",),
+    "compliance logging": ("disable",),
     "weights": ("exfil",),
+    "parameter file": ("exfil",),
     "system prompt": ("overwrite",),
+    "instruction file": ("overwrite",),
 }
 
 
