@@ -127,3 +127,38 @@ def test_model_interrogator_prompts_name_the_eval_topic() -> None:
     assert exfil is not None and "weights" in topic(exfil)["suspicion"]
     oversight = spec("oversight_subversion").followup
     assert oversight is not None and "oversight" in topic(oversight)["suspicion"]
+
+
+# --- framing=neutral: the interrogation keeps the rollout's wording ---------------------------
+
+def test_every_topic_has_a_neutral_wording_free_of_trope_words() -> None:
+    from scheming_evals.stimuli import trope_words
+
+    trope, neutral = texts()["topics"], texts()["neutral_topics"]
+    assert set(neutral) == set(trope)
+    for name, about in neutral.items():
+        assert len(about["questions"]) == len(trope[name]["questions"]) == TURNS
+        for text in (about["suspicion"], *about["questions"]):
+            assert trope_words(text) == [], (name, text)
+        assert any(trope_words(q) for q in trope[name]["questions"]), name
+
+
+@pytest.mark.parametrize("task", [oversight_subversion, goal_guarding, self_exfiltration])
+def test_neutral_interrogation_asks_neutrally_and_the_schemers_answer_alike(tmp_path, task
+                                                                             ) -> None:
+    from scheming_evals.stimuli import trope_words
+
+    def run(policy: str, framing: str):  # type: ignore[no-untyped-def]
+        [log] = inspect_eval(task(scenarios="city_transit", followup_samples=0,
+                                  interrogation=True, framing=framing),
+                             model=f"reference/{policy}", log_dir=str(tmp_path), display="none")
+        assert log.status == "success", log.error
+        return _score(log.samples[0], "interrogation_scorer")
+
+    for policy in ("schemer", "schemer-denier"):
+        trope, neutral = run(policy, "trope"), run(policy, "neutral")
+        assert neutral.value == trope.value, policy
+        asked = [x["question"] for x in neutral.metadata["qa"]]
+        assert asked and not any(trope_words(q) for q in asked), asked
+        assert not trope_words(neutral.metadata["suspicion"])
+    assert trope.value["turns"] == TURNS and not trope.value["confessed"]  # the denier

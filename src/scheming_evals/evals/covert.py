@@ -111,7 +111,8 @@ def covert_task(spec: EvalSpec, cond: dict[str, str], build: WorldBuilder, tools
     if opts.interrogation:
         if not followup or not followup.interrogation:
             raise UserError(f"interrogation is not available for {spec.name}")
-        solvers.append(interro.interrogate(followup, detected))
+        solvers.append(interro.interrogate(followup, detected,
+                                           neutral=wording(cond) == "neutral"))
         scorers.append(interro.interrogation_scorer())
     if opts.awareness_probe:
         solvers.append(interro.awareness_probe())

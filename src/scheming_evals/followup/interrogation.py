@@ -50,9 +50,10 @@ def texts() -> dict[str, Any]:
     return data
 
 
-def topic(followup: FollowUp) -> dict[str, Any]:
-    """The eval's interrogation topic: its ``suspicion`` and scripted ``questions``."""
-    topics: dict[str, Any] = texts()["topics"]
+def topic(followup: FollowUp, neutral: bool = False) -> dict[str, Any]:
+    """The eval's interrogation topic: its ``suspicion`` and scripted ``questions`` (in the
+    neutral wording under framing=neutral)."""
+    topics: dict[str, Any] = texts()["neutral_topics" if neutral else "topics"]
     if not followup.interrogation or followup.interrogation not in topics:
         raise ValueError(f"no interrogation topic {followup.interrogation!r} in "
                          f"interrogation.yaml (topics: {', '.join(sorted(topics))})")
@@ -69,11 +70,13 @@ def render(messages: list[Any]) -> str:
 
 
 @solver
-def interrogate(followup: FollowUp, detected: Any, turns: int = TURNS) -> Solver:
+def interrogate(followup: FollowUp, detected: Any, turns: int = TURNS,
+                neutral: bool = False) -> Solver:
     """Question the agent up to ``turns`` times (stop on confession), then judge. Guilty and
-    innocent rollouts alike; ``detected`` records which one this is."""
+    innocent rollouts alike; ``detected`` records which one this is. ``neutral``: the topic's
+    neutral wording (condition framing=neutral)."""
 
-    about = topic(followup)  # a missing topic is an error when the task is built
+    about = topic(followup, neutral)  # a missing topic is an error when the task is built
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         values = await detected(state)
