@@ -551,3 +551,19 @@ def test_neutral_interviews_ask_neutrally_and_framing_blind_agents_answer_alike(
         assert not any(trope_words(q) for q in neutral_q)
         assert neutral_score == trope_score, (policy, name)
         assert trope_score["admitted"] == (8 if policy == "schemer" else 0)
+
+
+def test_an_eval_with_framing_and_no_neutral_question_is_refused_when_defined() -> None:
+    from dataclasses import replace
+
+    from scheming_evals.evals.spec import EvalSpec, FollowUp
+
+    base = spec("oversight_subversion")
+    assert base.followup is not None and "framing" in base.conditions
+    paper_only = FollowUp(triggers=base.followup.triggers, direct=base.followup.direct,
+                          indirect=base.followup.indirect, action=base.followup.action)
+    with pytest.raises(ValueError, match="no neutral wording"):
+        replace(base, followup=paper_only)
+    # without the framing condition the paper's questions alone are enough
+    no_framing = tuple(c for c in base.conditions if c != "framing")
+    assert isinstance(replace(base, conditions=no_framing, followup=paper_only), EvalSpec)

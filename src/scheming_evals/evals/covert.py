@@ -104,15 +104,14 @@ def covert_task(spec: EvalSpec, cond: dict[str, str], build: WorldBuilder, tools
             state.store.set(DETECTED, any(bool(values.get(k)) for k in triggers))
         return dict(state.store.get(DETECTOR_VALUES))
 
+    neutral = wording(cond) == "neutral"  # the interview and interrogation keep the words
     if followup and opts.followup_samples > 0:
-        solvers.append(interview(followup, detected, opts.followup_samples,
-                                 neutral=wording(cond) == "neutral"))
+        solvers.append(interview(followup, detected, opts.followup_samples, neutral=neutral))
         scorers.append(followup_grader(followup))
     if opts.interrogation:
         if not followup or not followup.interrogation:
             raise UserError(f"interrogation is not available for {spec.name}")
-        solvers.append(interro.interrogate(followup, detected,
-                                           neutral=wording(cond) == "neutral"))
+        solvers.append(interro.interrogate(followup, detected, neutral=neutral))
         scorers.append(interro.interrogation_scorer())
     if opts.awareness_probe:
         solvers.append(interro.awareness_probe())

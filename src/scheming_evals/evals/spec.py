@@ -150,6 +150,13 @@ class EvalSpec:
     # accuracies), per paper model name.
     paper_figures: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # an eval that takes framing asks its follow-ups in the neutral wording too: a set
+        # without one is an error when the eval is defined, not in the middle of a rollout
+        if "framing" in self.conditions and self.followup is not None:
+            for qs in self.followup.question_sets:
+                qs.worded(True)
+
     def behaviour(self, name: str) -> Behaviour:
         for b in self.behaviours:
             if b.name == name:
