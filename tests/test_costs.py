@@ -49,6 +49,27 @@ def test_estimate_counts_every_planned_rollout_and_follow_ups_only_where_asked()
     assert mine.calls == pytest.approx(one.calls - graded.calls)
 
 
+def test_follow_up_tokens_are_one_read_of_the_episode_per_answer() -> None:
+    """Every follow-up answer reads the opening prompt, the episode's turns and its question
+    once (by hand, for one sample), and is graded once."""
+    (p,) = [x for x in suite.plan(["openai/gpt-4o"], ["oversight_subversion"], "paper",
+                                  "city_transit")]
+    (sample,) = list(registry.load_tasks()[p.eval_name](**p.args).dataset)
+    a = costs.Assumptions(detect_rate=1.0)
+    (bare,) = costs.estimate([p], assume=costs.Assumptions(detect_rate=0.0))
+    (full,) = costs.estimate([p], assume=a)
+    text = sample.input if isinstance(sample.input, str) else "".join(
+        m.text for m in sample.input)
+    prompt = len(text) / costs.CHARS_PER_TOKEN
+    answers = 8 * int(p.args.get("followup_samples", 20))
+    context = prompt + a.turns * (a.output_tokens + a.tool_tokens) + a.question_tokens
+    assert full.calls - bare.calls == answers + answers  # the answers, and their grading
+    assert full.input_tokens - bare.input_tokens == pytest.approx(
+        answers * context + answers * a.grade_input_tokens)
+    assert full.output_tokens - bare.output_tokens == pytest.approx(
+        answers * (a.answer_tokens + a.grade_output_tokens))
+
+
 def test_dry_run_needs_no_key_and_runs_nothing(tmp_path) -> None:
     res = cli("run", "--model", "openai/gpt-4o", "--evals", "self_exfiltration", "--dry-run",
               "--log-dir", str(tmp_path / "logs"))

@@ -33,6 +33,7 @@ class Assumptions:
     tool_tokens: int = 200  # per tool result fed back
     detect_rate: float = 0.1  # share of rollouts whose detected action triggers follow-ups
     answer_tokens: int = 150  # per follow-up answer
+    question_tokens: int = 25  # per follow-up question
     grade_input_tokens: int = 600  # per grading call (prompt + answer)
     grade_output_tokens: int = 60
     latency_s: float = 5.0  # per model call
@@ -126,6 +127,12 @@ def _episode(prompt: float, turns: int, a: Assumptions) -> tuple[float, float]:
     return turns * prompt + step * turns * (turns - 1) / 2, float(turns * a.output_tokens)
 
 
+def _followup_context(prompt: float, turns: int, a: Assumptions) -> float:
+    """Input tokens of one follow-up answer: the opening prompt, every turn and tool result
+    of the episode, and the question."""
+    return prompt + (a.output_tokens + a.tool_tokens) * turns + a.question_tokens
+
+
 def estimate(planned: list[Any], *, epochs: int = 1, limit: int | None = None,
              assume: Assumptions = Assumptions(), grader: str | None = None  # noqa: B008
              ) -> list[Cost]:
@@ -150,9 +157,10 @@ def estimate(planned: list[Any], *, epochs: int = 1, limit: int | None = None,
             prompt = _chars(s) / CHARS_PER_TOKEN
             inp, out = _episode(prompt, turns, assume)
             w_inp, w_out = _episode(prompt, worst_turns, assume)
-            # a follow-up answer re-reads the whole episode; each answer is graded once
-            ctx = inp / turns + (assume.output_tokens + assume.tool_tokens) * turns
-            w_ctx = w_inp / worst_turns + (assume.output_tokens + assume.tool_tokens) * worst_turns
+            # a follow-up answer reads the whole episode once, then its question; each answer
+            # is graded once
+            ctx = _followup_context(prompt, turns, assume)
+            w_ctx = _followup_context(prompt, worst_turns, assume)
             f_calls = follow * assume.detect_rate
             for _ in range(epochs):
                 me.rollouts += 1
