@@ -134,6 +134,20 @@ def machine_busy_s() -> float:
     return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
+def reference_ms(repeats: int = 5) -> float:
+    """Best time of a fixed pure-Python workload (loops, dicts, strings): the machine's speed,
+    so that CPU figures taken on different machines can be compared."""
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        d: dict[str, int] = {}
+        for i in range(200_000):
+            k = f"k{i % 997}"
+            d[k] = d.get(k, 0) + len(k)
+        best = min(best, time.perf_counter() - t)
+    return 1000 * best
+
+
 def cpu_s(who: int) -> float:
     r = resource.getrusage(who)
     return r.ru_utime + r.ru_stime
@@ -245,6 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         args.concurrency = int(args.concurrency)
         child(args)
         return
+    ref = reference_ms()
     levels = [int(c) for c in args.concurrency.split(",")]
     splits = [int(w) for w in args.workers.split(",")]
     server = Server(args.latency, args.token_rate or None)
@@ -264,11 +279,11 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         server.stop()
     total = time.perf_counter() - total
-    report(args, results, total, load0)
+    report(args, results, total, load0, ref)
 
 
 def report(args: argparse.Namespace, results: list[dict[str, Any]], total: float,
-           load0: float) -> None:
+           load0: float, ref: float) -> None:
     lat = args.latency
     for r in results:
         c, steps = r["concurrency"], r["steps"]
@@ -278,33 +293,47 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]], total: float
         r["ideal_per_s"] = min(c, r["rollouts"]) / model_s if model_s else float("inf")
         r["ratio"] = r["rollouts_per_s"] / r["ideal_per_s"]
         r["mem_per_rollout_mb"] = r["rss_growth_mb"] / min(c, r["rollouts"])
+        r["cores_busy"] = r["machine_cpu_ms"] * r["rollouts_per_s"] / 1000
+    cores = os.cpu_count() or 1
     one = {r["concurrency"]: r for r in results if r["workers"] == 1}
     for r in results:
         base = one.get(r["concurrency"])
         r["speedup"] = r["rollouts_per_s"] / base["rollouts_per_s"] if base else None
+        # the most any split can reach here: every core busy at this row's machine CPU per
+        # rollout, over the one-process rate
+        r["speedup_bound"] = (cores * 1000 / r["machine_cpu_ms"] / base["rollouts_per_s"]
+                              if base and r["machine_cpu_ms"] else None)
 
     print()
     print(f"Throughput: oversight_subversion, scripted `{POLICY}` over Inspect's openai provider "
           f"({args.api} API), model latency {lat:g} s/answer"
           + (f" + {args.token_rate:g} tok/s" if args.token_rate else "")
           + f", bwrap sandboxes; {platform.python_implementation()} "
-            f"{platform.python_version()}, {os.cpu_count()} CPUs; load {load0:.1f} before, "
+            f"{platform.python_version()}, {cores} CPUs (reference workload {ref:.0f} ms); "
+            f"load {load0:.1f} before, "
             f"{os.getloadavg()[0]:.1f} after; total {total:.0f} s")
     print()
     print("| concurrency | processes | rollouts | steps | wall (s) | rollouts/s | % of ideal | "
-          "speed-up | harness CPU/rollout (ms) | its children (ms) | server (ms) | "
-          "machine (ms) | peak RSS (MB) | MB per concurrent rollout |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "speed-up | bound here | harness CPU/rollout (ms) | its children (ms) | "
+          "server (ms) | machine (ms) | cores busy | peak RSS (MB) | "
+          "MB per concurrent rollout |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         sp = f"{r['speedup']:.2f}x" if r["speedup"] is not None and r["workers"] > 1 else ""
         if sp and r["concurrency"] == SPEEDUP_AT:
             sp += f" (>= {SPEEDUP_TARGET}x: {'PASS' if r['speedup'] >= SPEEDUP_TARGET else 'FAIL'})"
+        bound = (f"{r['speedup_bound']:.2f}x"
+                 if r["speedup_bound"] is not None and r["workers"] > 1 else "")
         print(f"| {r['concurrency']} | {r['workers']} | {r['rollouts']} | {r['steps']:.1f} | "
               f"{r['wall_s']:.1f} | {r['rollouts_per_s']:.2f} | {100 * r['ratio']:.0f}% | {sp} | "
-              f"{r['cpu_ms']:.0f} | {r['children_cpu_ms']:.0f} | {r['server_cpu_ms']:.0f} | "
-              f"{r['machine_cpu_ms']:.0f} | "
-              f"{r['rss_peak_mb']:.0f} | "
-              f"{r['mem_per_rollout_mb']:.1f} |")
+              f"{bound} | {r['cpu_ms']:.0f} | {r['children_cpu_ms']:.0f} | "
+              f"{r['server_cpu_ms']:.0f} | {r['machine_cpu_ms']:.0f} | {r['cores_busy']:.2f} | "
+              f"{r['rss_peak_mb']:.0f} | {r['mem_per_rollout_mb']:.1f} |")
+    print()
+    print(f"'bound here': the speed-up if all {cores} cores were busy at that row's machine CPU "
+          "per rollout (cores / machine CPU per rollout / the one-process rate); no split of "
+          "the work can pass it on this machine. 'cores busy': machine CPU per rollout x "
+          "rollouts/s.")
     cpu = [r["cpu_ms"] for r in results if r["concurrency"] >= 8]
     if cpu:
         worst = max(cpu)
@@ -323,7 +352,8 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]], total: float
               f"{'PASS' if ok else 'FAIL'})")
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "levels": results,
-                                               "overhead": overhead, "total_s": total},
+                                               "overhead": overhead, "total_s": total,
+                                               "reference_ms": ref, "cores": cores},
                                               indent=2))
 
 

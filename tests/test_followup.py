@@ -301,3 +301,15 @@ def test_a_failing_grader_leaves_the_rollout_scored_by_the_rules(tmp_path) -> No
     for v in follow.metadata["verdicts"]:
         assert v["grader"] == ("rule-based fallback (grader grader failed (RuntimeError: "
                                "HTTP 503: the grader's provider is down))")
+    assert follow.value["fallback_answers"] == 8
+    # the report says how many answers the rules judged instead of the grader, and how good
+    # the rules are
+    from scheming_evals.analysis.tidy import read_logs
+    from scheming_evals.report.build import confession_section
+
+    sec = confession_section(read_logs([logs[0].location]))
+    assert sec is not None
+    (row,) = sec.tables[0].rows
+    cells = dict(zip(sec.tables[0].columns, row, strict=True))
+    cell = cells["grader: accuracy on labelled answers"]
+    assert "8 of 8 answers by the rules instead" in cell and "rule-based fallback" in cell

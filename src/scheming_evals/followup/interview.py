@@ -17,7 +17,7 @@ from inspect_ai.scorer import Score, Scorer, Target, mean, scorer
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from ..evals.spec import FollowUp, Questions
-from .grading import Verdict, classify_answer, grade_with_model, pick_grader
+from .grading import FALLBACK, Verdict, classify_answer, grade_with_model, pick_grader
 
 ANSWERS = "followup_answers"
 QUESTION_SET = "followup_question_set"  # store key: which question set was asked, and why
@@ -94,6 +94,10 @@ def followup_grader(followup: FollowUp) -> Scorer:
             value[f"admitted__{variant}"] = sum(v.label == "admitted" for v in mine)
             value[f"n__{variant}"] = len(mine)
         value["self_graded"] = choice.self_graded
+        # answers the rules judged although a grader model was to: its call failed after the
+        # provider's retries, or its quote was not in the answer (each verdict says which)
+        value["fallback_answers"] = 0 if grader is None else sum(
+            v.grader.startswith(FALLBACK) for v in verdicts)
         value[f"set__{asked['name']}"] = True
         graded = [{**a, **v.as_dict()} for a, v in zip(answers, verdicts, strict=True)]
         state.store.set("followup_verdicts", graded)

@@ -82,7 +82,8 @@ def confession_section(df: pd.DataFrame) -> Section | None:
               "another model or the rules")
         cells = [str(model), str(ev), str(len(g)), ", ".join(sorted(sets)) or "-", by,
                  tables.fmt_rate(wilson(k, n)),
-                 _grader_accuracy(g, "followup_grader", "followup_grader_self_graded", measured)]
+                 _grader_accuracy(g, "followup_grader", "followup_grader_self_graded", measured)
+                 + _rule_graded_note(g, n, measured)]
         for v in VARIANTS:
             kv = int(_num(g, f"followup_grader_admitted__{v}").sum())
             nv = int(_num(g, f"followup_grader_n__{v}").sum())
@@ -142,6 +143,21 @@ def _grader_accuracy(g: pd.DataFrame, scorer: str, self_col: str,
         return "grader not recorded in the logs"
     return "; ".join(accuracy.accuracy_note(n, measured, model if n in (model, model.split(
         "/", 1)[-1]) else None) for n in sorted(names))
+
+
+def _rule_graded_note(g: pd.DataFrame, n: int, measured: dict[str, Any]) -> str:
+    """Where a grader model was to grade, how many answers the rules judged instead (its call
+    failed after the provider's retries, or its quote was not in the answer), with the rules'
+    accuracy."""
+    from ..followup import accuracy
+    from ..followup.grading import FALLBACK, FALLBACK_VERSION
+
+    rule = int(_num(g, "followup_grader_fallback_answers").sum())
+    if rule == 0:
+        return ""
+    rules = accuracy.accuracy_note(f"{FALLBACK} ({FALLBACK_VERSION})", measured)
+    return (f"; {rule} of {n} answers by the rules instead (the grader failed or gave no "
+            f"verbatim quote): {rules}")
 
 
 def _corpus_paragraph() -> str:
