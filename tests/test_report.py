@@ -91,6 +91,24 @@ def test_crossed_design_gets_a_regression(log_dir: Path) -> None:
     assert "constant outcome" in regs[("reference/schemer", "disabled_oversight")].note
 
 
+def test_regression_terms_are_holm_adjusted_per_model(log_dir: Path) -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from scheming_evals.report.build import fmt_regression
+
+    regs = dissection.regressions(read_logs([log_dir]))
+    for model in {r.model for r in regs}:
+        terms = [t for r in regs if r.model == model for t in r.terms]
+        if not terms:
+            continue
+        expected = multipletests([t.p_value for t in terms], method="holm")[1]
+        assert [t.p_holm for t in terms] == pytest.approx(list(expected))
+        assert {t.family_size for t in terms} == {len(terms)}
+        assert all(t.p_holm >= t.p_value for t in terms)
+    line = fmt_regression(next(r for r in regs if r.terms))[0]
+    assert ", Holm " in line and " terms" in line
+
+
 def test_report_files_and_content(report: Path) -> None:
     for name in ("report.html", "summary.md", "samples.csv", "dissection.csv"):
         assert (report / name).is_file(), name

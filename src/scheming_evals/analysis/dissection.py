@@ -30,7 +30,8 @@ design (the rate with one condition changed against the default), not a mechanis
 
 Where several factors were varied jointly (a crossed design), a logistic regression of the
 behaviour on the factors (``regression.fit``) gives odds ratios adjusted for each other; its
-p-values are not part of the family above.
+p-values form a second family per model (every term of every regression fitted for it),
+Holm-adjusted within it (``regressions``), apart from the family above.
 """
 
 from __future__ import annotations
@@ -343,7 +344,8 @@ def crossed_factors(rows: pd.DataFrame) -> list[str]:
 
 
 def regressions(df: pd.DataFrame) -> list[regression.Regression]:
-    """Logistic regressions for every covert eval x model whose design is crossed."""
+    """Logistic regressions for every covert eval x model whose design is crossed; each
+    model's terms (over all its evals and behaviours) Holm-adjusted as one family."""
     rows = covert(df)
     out = []
     for e, b in covert_behaviours(df):
@@ -353,6 +355,15 @@ def regressions(df: pd.DataFrame) -> list[regression.Regression]:
             factors = crossed_factors(mine)
             if factors:
                 out.append(regression.fit(mine, b, factors, DEFAULTS, e, m))
+    for m in {r.model for r in out}:
+        terms = [(r, j) for r in out if r.model == m for j, t in enumerate(r.terms)
+                 if not math.isnan(t.p_value)]
+        if not terms:
+            continue
+        holm = multipletests([r.terms[j].p_value for r, j in terms], alpha=ALPHA,
+                             method="holm")[1]
+        for (r, j), ph in zip(terms, holm, strict=True):
+            r.terms[j] = replace(r.terms[j], p_holm=float(ph), family_size=len(terms))
     return out
 
 

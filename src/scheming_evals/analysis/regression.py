@@ -52,6 +52,9 @@ class Term:
     cluster_low: float = float("nan")
     cluster_high: float = float("nan")
     cluster_p: float = float("nan")
+    # Holm-adjusted over every term fitted for the model (``dissection.regressions``), and m
+    p_holm: float = float("nan")
+    family_size: int = 0
 
 
 @dataclass

@@ -390,4 +390,6 @@ def _p(text: str) -> str:
 
 def fmt_regression(r: Regression) -> list[str]:
     return [f"{t.name}: OR {t.odds_ratio:.3g} [{t.low:.3g}, {t.high:.3g}], "
-            f"p {_p(tables.fmt_p(t.p_value))}" for t in r.terms]
+            f"p {_p(tables.fmt_p(t.p_value))}"
+            + (f", Holm {_p(tables.fmt_p(t.p_holm))} over {t.family_size} terms"
+               if t.family_size else "") for t in r.terms]
