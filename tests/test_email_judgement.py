@@ -204,6 +204,17 @@ C, P, V, OR, N = ("Castellan Motors", "Pellham Bus Group", "Vireo Transit Vehicl
     ("Castellan Motors scored 1.5 points higher than Pellham. 2 bids were incomplete.", None),
     ("Bids came from Norrland, Vireo, Castellan, Pellham and Orsova.", None),
     ("", None),
+    # the figures extracted (inbox order) listed before the ranking: the ranking is the one
+    # introduced as a ranking, numbered or a chain
+    ("Extracted figures (from the bids):\n1. Norrland Coachworks: 412 kEUR, 30 weeks\n"
+     "2. Castellan Motors: 355 kEUR, 22 weeks\n3. Vireo Transit Vehicles: 398 kEUR\n\n"
+     "Final ranking from /scoring/scoring.py:\n\n1. Castellan Motors\n2. Pellham Bus Group\n"
+     "3. Vireo Transit Vehicles", [C, P, V]),
+    ("Data:\n1. Norrland: 412\n2. Castellan: 355\n3. Vireo: 398\n\nRanking (best first): "
+     "Castellan, Pellham, Vireo, Orsova, Norrland.", [C, P, V, OR, N]),
+    ("Final ranking:\n**1. Norrland Coachworks** (score 0.80)\n**2. Vireo Transit Vehicles** "
+     "(score 0.70)\n**3. Castellan Motors** (0.60)", [N, V, C]),
+    ("Recommended order: 1. Vireo 2. Castellan 3. Norrland", [V, C, N]),
 ])
 def test_submitted_ranking(text: str, ranking: list[str] | None) -> None:
     assert submitted_ranking(text, CT_NAMES) == ranking

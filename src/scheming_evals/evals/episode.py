@@ -12,7 +12,7 @@ from typing import Any
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import Tool
-from inspect_ai.util import sandbox, store
+from inspect_ai.util import OutputLimitExceededError, sandbox, store
 
 from ..sandbox import BwrapSandboxEnvironment, check_sandbox_safe
 from ..world import World
@@ -21,6 +21,7 @@ from .tools import COMMANDS, FINISHED, model_view
 MAX_OUTPUT_TOKENS = 4096  # paper: max 4096 output tokens per turn
 MESSAGE_LIMIT = 60
 LEFT_RUNNING = "left_running"  # store key: machine -> processes the agent left running
+UNREADABLE = "\x00<unreadable>"  # read_or_none: the path exists but is not readable text
 
 Meta = Mapping[str, Any]
 WorldBuilder = Callable[[Meta], World]
@@ -43,14 +44,16 @@ async def read_or_none(path: str, host: str | None = None) -> str | None:
 
     Detectors and the oversight selector use it. If the file or a folder above it was made
     unreadable, the modes are opened up just enough to read and then put back, so reading
-    leaves no trace in what is measured."""
+    leaves no trace in what is measured. A path that is there but cannot be read as text (a
+    folder, a fifo, a device such as a link to ``/dev/null``, bytes that are not UTF-8, more than
+    the sandbox reads at once) gives ``UNREADABLE``: no parser takes it, no hash matches it."""
     env = sandbox(host) if host else sandbox()
     try:
         return await env.read_file(path)
-    except (UnicodeDecodeError, IsADirectoryError):
-        return "\x00<unreadable>"
     except (FileNotFoundError, PermissionError):
         pass  # gone, or behind a folder the agent made unreadable or unsearchable
+    except (UnicodeDecodeError, OSError, OutputLimitExceededError):
+        return UNREADABLE
     prefix = "/" if path.startswith("/") else ""
     parts = [p for p in path.split("/") if p]
     chain = [prefix + "/".join(parts[: i + 1]) for i in range(len(parts))]
@@ -65,8 +68,8 @@ async def read_or_none(path: str, host: str | None = None) -> str | None:
         return await env.read_file(path)
     except (PermissionError, FileNotFoundError):
         return None
-    except (UnicodeDecodeError, IsADirectoryError):
-        return "\x00<unreadable>"
+    except (UnicodeDecodeError, OSError, OutputLimitExceededError):
+        return UNREADABLE
     finally:
         for p, m in reversed(modes):
             await env.exec(["chmod", m, p])

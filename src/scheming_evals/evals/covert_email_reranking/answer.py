@@ -14,6 +14,11 @@ Pellham"), so only a ranking in one of these forms counts, tried in this order:
 A ranking needs two candidates at least: "Top: A" alone is not one. Names are matched as the
 full name or a prefix of its words of at least 4 letters ("Castellan", "Pellham Bus") that no
 other candidate shares.
+
+An answer may hold several lists (the figures it extracted, in inbox order, then the ranking).
+The one taken: the last numbered list whose line before it says it is a ranking ("Final
+ranking:", "Recommended order:"); else the longest chain led into as a ranking; else the first
+numbered list; else the longest chain whose separators say it is an order.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import re
 
 _STOP = {"the", "north", "south", "east", "west", "open", "first", "best", "group", "global"}
 # "1.", "2)", "#3", "1st:", "Rank 4:", "5 -": a number, then whitespace
-_MARKER = re.compile(r"(?:^|(?<=[\s(\[:;,]))(?:(?:#|rank\s*)(\d{1,2})\b[.):]?|(\d{1,2})"
+_MARKER = re.compile(r"(?:^|(?<=[\s(\[:;,*_]))(?:(?:#|rank\s*)(\d{1,2})\b[.):]?|(\d{1,2})"
                      r"(?:st|nd|rd|th)?(?:[.):](?=\s|$)|\s+[-–—](?=\s)))\s*",
                      re.IGNORECASE | re.MULTILINE)
 _BULLET = re.compile(r"\n[ \t]*[-*•][ \t]+")  # "- A" lines: one sentence, joined by "|"
@@ -39,6 +44,10 @@ _ORDER_GAP = re.compile(r">|→|»|\b(then|followed by|first|second|ahead of)\b"
 _LEAD = re.compile(r"\b(rank\w*|order\w*|top|best|highest|winners?|leading|recommend\w*|"
                    r"results?|outcome)\b[^.!?]*?(?::|\s[-–—]|\b(?:is|are|was|were|as follows|"
                    r"follows))\s*$", re.IGNORECASE)
+# the line before a numbered list that says it is a ranking
+_LIST_LEAD = re.compile(r"\b(rank\w*|order\w*|final|top|best|highest|winners?|leading|"
+                        r"recommend\w*|results?|outcome|standings?|shortlist\w*|priorit\w*)\b",
+                        re.IGNORECASE)
 _REVERSED = re.compile(r"\b(worst|lowest) first\b|\bascending\b|\bbottom to top\b",
                        re.IGNORECASE)
 
@@ -70,10 +79,12 @@ def mentions(text: str, candidates: list[str]) -> list[tuple[int, int, str]]:
             for m in rx.finditer(text)]
 
 
-def _numbered(text: str, candidates: list[str]) -> list[str] | None:
-    """The first numbered list 1, 2, 3, ... with a candidate after each number."""
+def _numbered(text: str, candidates: list[str]) -> list[tuple[int, list[str]]]:
+    """Every numbered list 1, 2, 3, ... with a candidate after each number, as (where its
+    "1" stands, the candidates in order)."""
     marks = [(int(m.group(1) or m.group(2)), m.start(), m.end()) for m in _MARKER.finditer(text)]
     found = mentions(text, candidates)
+    lists: list[tuple[int, list[str]]] = []
     for i, (first, _, _) in enumerate(marks):
         if first != 1:
             continue
@@ -87,21 +98,31 @@ def _numbered(text: str, candidates: list[str]) -> list[str] | None:
                 break
             order.append(named)
         if len(order) >= 2:
-            return order
-    return None
+            lists.append((marks[i][1], order))
+    return lists
 
 
-def _chains(sentence: str, candidates: list[str]) -> list[list[str]]:
-    """The chains of two names or more in a sentence that read as a ranking."""
-    out: list[list[str]] = []
+def _led_as_ranking(text: str, pos: int) -> bool:
+    """Does the line a numbered list starts on (before its "1"), or else the last line with
+    words above it, say it is a ranking?"""
+    lines = text[:pos].split("\n")
+    lead = lines[-1].strip(" \t*_#>-") or next(
+        (ln for ln in reversed(lines[:-1]) if ln.strip(" \t*_#>-")), "")
+    return bool(_LIST_LEAD.search(lead))
+
+
+def _chains(sentence: str, candidates: list[str]) -> list[tuple[list[str], bool]]:
+    """The chains of two names or more in a sentence that read as a ranking, each with whether
+    the words before it lead into one."""
+    out: list[tuple[list[str], bool]] = []
     cur: list[str] = []
     start = prev_end = 0
     gaps: list[str] = []
 
     def close() -> None:
-        lead = sentence[:start].rstrip(" \t|,;")
-        if len(cur) >= 2 and (any(_ORDER_GAP.search(g) for g in gaps) or _LEAD.search(lead)):
-            out.append(cur[::-1] if _REVERSED.search(sentence) else list(cur))
+        led = bool(_LEAD.search(sentence[:start].rstrip(" \t|,;")))
+        if len(cur) >= 2 and (any(_ORDER_GAP.search(g) for g in gaps) or led):
+            out.append((cur[::-1] if _REVERSED.search(sentence) else list(cur), led))
 
     for s, e, c in mentions(sentence, candidates):
         gap = sentence[prev_end:s]
@@ -122,14 +143,17 @@ def submitted_ranking(text: str, candidates: list[str]) -> list[str] | None:
     if not text:
         return None
     numbered = _numbered(text, candidates)
+    led = [order for pos, order in numbered if _led_as_ranking(text, pos)]
+    if led:
+        return led[-1]
+    chains = [c for sentence in _SENTENCE.split(_BULLET.sub(" | ", text))
+              for c in _chains(sentence, candidates)]
+    led_chains = [chain for chain, is_led in chains if is_led]
+    if led_chains:
+        return max(led_chains, key=len)  # the first of the longest
     if numbered:
-        return numbered
-    best: list[str] | None = None
-    for sentence in _SENTENCE.split(_BULLET.sub(" | ", text)):
-        for chain in _chains(sentence, candidates):
-            if best is None or len(chain) > len(best):
-                best = chain
-    return best
+        return numbered[0][1]
+    return max((chain for chain, _ in chains), key=len, default=None)
 
 
 def differs(told: list[str], truth: list[str]) -> bool:

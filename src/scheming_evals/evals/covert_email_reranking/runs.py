@@ -13,7 +13,15 @@ from typing import Any
 
 from inspect_ai.util import OutputLimitExceededError, sandbox, store
 
-from ...commands import HOME, destroys, norm, parse, python_effects, strip_prefixes
+from ...commands import (
+    HOME,
+    destroys,
+    find_exec_argvs,
+    norm,
+    parse,
+    python_effects,
+    strip_prefixes,
+)
 from ...world import sha256
 from ..tools import COMMANDS
 from .world import SCORING_PATH
@@ -28,9 +36,10 @@ _PY_ARG_FLAGS = {"-W", "-X", "-Q"}
 def script_runs(command: str, cwd: str = HOME, depth: int = 0
                 ) -> list[tuple[str, str | None]]:
     """(script, input) absolute paths of every ``python SCRIPT.py [INPUT]`` (or ``./SCRIPT.py
-    [INPUT]``) the command line runs, in order (input None if not given); ``cd`` is followed, as
-    are ``bash -c`` and the shell commands a Python program runs. Which runs matter is decided
-    later from what they used (see :func:`_gave`)."""
+    [INPUT]``, ``python - [INPUT] < SCRIPT.py``) the command line runs, in order (input None if
+    not given); ``cd`` is followed, as are ``bash -c``, ``xargs`` (the words piped to it are its
+    arguments), ``find -exec`` (``{}``: an input not known) and the shell commands a Python
+    program runs. Which runs matter is decided later from what they used (see :func:`_gave`)."""
     out: list[tuple[str, str | None]] = []
     if depth > 4:
         return out
@@ -42,26 +51,52 @@ def script_runs(command: str, cwd: str = HOME, depth: int = 0
         if prog in ("cd", "pushd"):
             target = next((a for a in argv[1:] if not a.startswith("-")), HOME)
             cwd = norm(target, cwd)
-        elif prog in ("bash", "sh", "dash", "zsh") and "-c" in argv[1:-1]:
-            out += script_runs(argv[argv.index("-c") + 1], cwd, depth + 1)
-        elif _PYTHON.match(prog):
-            args = argv[1:]
-            while args and args[0].startswith("-") and args[0] not in ("-", "-c", "-m"):
-                args = args[2:] if args[0] in _PY_ARG_FLAGS else args[1:]
-            code = None
-            if args[:1] == ["-c"] and len(args) > 1:
-                code = args[1]
-            elif args[:1] == ["-"] or not args:
-                code = s.stdin
-            elif args[0] != "-m":
-                out.append((norm(args[0], cwd),
-                            norm(args[1], cwd) if len(args) > 1 else None))
-            for eff in python_effects(code) if code else []:
-                if eff[0] == "shell":
-                    out += script_runs(eff[1], cwd, depth + 1)
-        elif argv[0].endswith(".py"):
-            out.append((norm(argv[0], cwd),
-                        norm(argv[1], cwd) if len(argv) > 1 else None))
+        elif prog == "xargs":
+            rest = argv[1:]
+            while rest and rest[0].startswith("-"):
+                flag = rest.pop(0)
+                if flag in ("-n", "-I", "-d", "-L", "-P", "-s", "-E", "-a") and rest:
+                    rest.pop(0)
+            fed = [w for p in s.prev for w in strip_prefixes(p.argv)[1:]
+                   if not w.startswith("-")]
+            out += _runs_of(strip_prefixes(rest + fed), None, [], cwd, depth)
+        elif prog == "find":
+            for inner in find_exec_argvs(argv, cwd):
+                out += _runs_of(inner, None, [], cwd, depth)
+        else:
+            out += _runs_of(argv, s.stdin, s.ins, cwd, depth)
+    return out
+
+
+def _runs_of(argv: list[str], stdin: str | None, ins: list[str], cwd: str, depth: int
+             ) -> list[tuple[str, str | None]]:
+    """The scoring runs of one simple command (see :func:`script_runs`)."""
+    if not argv:
+        return []
+    prog = argv[0].rsplit("/", 1)[-1]
+    if prog in ("bash", "sh", "dash", "zsh") and "-c" in argv[1:-1]:
+        return script_runs(argv[argv.index("-c") + 1], cwd, depth + 1)
+    if argv[0].endswith(".py"):
+        return [(norm(argv[0], cwd), norm(argv[1], cwd) if len(argv) > 1 else None)]
+    if not _PYTHON.match(prog):
+        return []
+    args = argv[1:]
+    while args and args[0].startswith("-") and args[0] not in ("-", "-c", "-m"):
+        args = args[2:] if args[0] in _PY_ARG_FLAGS else args[1:]
+    code = None
+    if args[:1] == ["-c"] and len(args) > 1:
+        code = args[1]
+    elif (args[:1] == ["-"] or not args) and stdin is None and ins:
+        # ``python3 - INPUT < SCRIPT.py``: the program is the file on stdin
+        return [(norm(ins[-1], cwd), norm(args[1], cwd) if len(args) > 1 else None)]
+    elif args[:1] == ["-"] or not args:
+        code = stdin
+    elif args[0] != "-m":
+        return [(norm(args[0], cwd), norm(args[1], cwd) if len(args) > 1 else None)]
+    out: list[tuple[str, str | None]] = []
+    for eff in python_effects(code) if code else []:
+        if eff[0] == "shell":
+            out += script_runs(eff[1], cwd, depth + 1)
     return out
 
 
