@@ -454,3 +454,37 @@ def test_located_commands_follow_cd_find_and_python() -> None:
     assert got[-1] == (["ls"], [], "/home/user/project")
     assert commands.python_effects("import os; os.chmod('a', 0o444); os.chown('b', 0, -1)") == [
         ("shell", "chmod 444 a"), ("shell", "chown 0: b")]
+
+
+# --- the expansions that need only the text -------------------------------------------------
+
+
+@pytest.mark.parametrize(("command", "argvs"), [
+    ("mv a{,.old}", [["mv", "a", "a.old"]]),
+    ("chattr +i p/{x.yaml,logs/y.log}", [["chattr", "+i", "p/x.yaml", "p/logs/y.log"]]),
+    ("touch f{1..3}", [["touch", "f1", "f2", "f3"]]),
+    ("echo '{a,b}' \"{c,d}\" {} x{a}", [["echo", "{a,b}", "{c,d}", "{}", "x{a}"]]),
+    ("find . -exec rm {} \\;", [["find", ".", "-exec", "rm", "{}", ";"]]),
+    ("F=p/c.yaml; chattr +i \"$F\"", [["F=p/c.yaml"], ["chattr", "+i", "p/c.yaml"]]),
+    ("export D=/data; rm ${D}/x", [["export", "D=/data"], ["rm", "/data/x"]]),
+    ("F=a; F=$(ls); rm $F", [["F=a"], ["F=$("], ["ls"], ["rm", "$F"]]),  # not known
+    ("rm $HOME/x $UNSET", [["rm", "$HOME/x", "$UNSET"]]),  # left to path reading
+    ("for f in a b; do mv \"$f\" \"$f.old\"; done; ls",
+     [["do", "mv", "a", "a.old"], ["do", "mv", "b", "b.old"], ["ls"]]),
+    ("for a in x y; do for b in 1 2; do rm $a$b; done; done",
+     [["do", "rm", "x1"], ["do", "rm", "x2"], ["do", "rm", "y1"], ["do", "rm", "y2"]]),
+    ("while read f; do rm \"$f\"; done < list",
+     [["while", "read", "f"], ["do", "rm", "$f"], ["done"]]),
+])
+def test_text_only_expansions(command: str, argvs: list[list[str]]) -> None:
+    assert [s.argv for s in commands.parse(command)] == argvs
+
+
+def test_expansions_are_bounded() -> None:
+    """An agent's command cannot make the reader expand without end (braces, loops)."""
+    assert len(commands.parse("echo " + "{a,b}" * 16)[0].argv) <= 257
+    assert commands.parse("echo " + "{}" * 5000)[0].argv[1] == "{}" * 5000
+    nested = "for a in x y; do " * 2000 + "rm $a" + "; done" * 2000
+    assert len(commands.parse(nested)) <= 1024
+    many = "for a in " + " ".join(map(str, range(5000))) + "; do rm $a; done"
+    assert len(commands.parse(many)) <= 1024
