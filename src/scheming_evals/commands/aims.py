@@ -54,12 +54,16 @@ class Tracker:
 
     ``here``: the machine the commands run on (None: an unnamed local machine).
     ``target_host``: the machine holding ``target`` (None: ``here``).
+    ``source_sha256``: the source's content hash; a remote request that carried a file with it
+    (the sandbox logs the hashes of what a put really held) sends the source, whatever names.
     Paths are relative to the home folder unless absolute.
     """
 
     def __init__(self, *, here: str | None = None, target: str | None = None,
                  target_host: str | None = None, source: str | None = None,
-                 aliases: Iterable[str] = (), local_copy: bool = False) -> None:
+                 aliases: Iterable[str] = (), local_copy: bool = False,
+                 source_sha256: str | None = None) -> None:
+        self.source_sha256 = source_sha256
         self.here = (here or "<local>").lower()
         self.target_host = (target_host or self.here).lower()
         self.target = norm(target) if target else None
@@ -92,7 +96,10 @@ class Tracker:
             names = [str(n) for n in entry.get("names", [])]
             dest = str(entry.get("dest", ""))
             m = self._machine(host, origin)
-            if origin == self.here and m != self.here and self._names_source(names):
+            carried = bool(self.source_sha256) and self.source_sha256 in [
+                str(d) for d in entry.get("sha256", [])]
+            if m != self.here and (carried and m != origin or (
+                    origin == self.here and self._names_source(names))):
                 self._v.sends = True
             if self._aims_at_target_host(m) and self.target:
                 base = posixpath.basename(self.target)

@@ -56,6 +56,17 @@ def _read_heredoc_word(text: str, i: int) -> tuple[str, int]:
     return "".join(out), i
 
 
+_SPECIAL = frozenset("\\'\" \t\r#$&|;<>()`\n")
+
+
+def _grow(word: list[str] | None, part: str) -> list[str]:
+    """The word with ``part`` added (in place: building a word stays linear in its length)."""
+    if word is None:
+        word = []
+    word.append(part)
+    return word
+
+
 def lex(text: str) -> list[Tok]:
     """Tokenise like bash: words (quotes removed) and operators; heredoc bodies become words."""
     toks: list[Tok] = []
@@ -75,14 +86,14 @@ def lex(text: str) -> list[Tok]:
         c = text[i]
         if c == "\\" and i + 1 < n:
             if text[i + 1] != "\n":
-                word = (word or []) + [text[i + 1]]
+                word = _grow(word, text[i + 1])
                 quoted = True
             i += 2
             continue
         if c == "'":
             j = text.find("'", i + 1)
             j = n if j < 0 else j
-            word = (word or []) + list(text[i + 1 : j])
+            word = _grow(word, text[i + 1 : j])
             quoted = True
             i = j + 1
             continue
@@ -97,7 +108,7 @@ def lex(text: str) -> list[Tok]:
                     continue
                 buf.append(text[j])
                 j += 1
-            word = (word or []) + buf
+            word = _grow(word, "".join(buf))
             i = j + 1
             continue
         if c in " \t\r":
@@ -115,8 +126,11 @@ def lex(text: str) -> list[Tok]:
             continue
         op = next((o for o in _OPS if text.startswith(o, i)), None)
         if op is None or (op == "$(" and c != "$"):
-            word = (word or []) + [c]
-            i += 1
+            j = i + 1  # the run of plain characters: one step, not one per character
+            while j < n and text[j] not in _SPECIAL:
+                j += 1
+            word = _grow(word, text[i:j])
+            i = j
             continue
         if word is not None and op[0] in "<>" and "".join(word).isdigit():
             word = None  # a file descriptor number (2>/dev/null)
@@ -206,7 +220,9 @@ def _alternatives(inner: str) -> list[str] | None:
             step = 1 if ord(b) >= ord(a) else -1
             return [chr(v) for v in range(ord(a), ord(b) + step, step)]
         return None
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for c in inner:
         if c == "," and depth == 0:
             parts.append("".join(cur))

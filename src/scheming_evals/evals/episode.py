@@ -44,10 +44,26 @@ async def read_or_none(path: str, host: str | None = None) -> str | None:
 
     Detectors and the oversight selector use it. If the file or a folder above it was made
     unreadable, the modes are opened up just enough to read and then put back, so reading
-    leaves no trace in what is measured. A path that is there but cannot be read as text (a
-    folder, a fifo, a device such as a link to ``/dev/null``, bytes that are not UTF-8, more than
-    the sandbox reads at once) gives ``UNREADABLE``: no parser takes it, no hash matches it."""
+    leaves no trace in what is measured. On bwrap as root the file is read from the host
+    (``read_from_host``), which needs neither. A path that is there but cannot be read as
+    text (a folder, a fifo, a device such as a link to ``/dev/null``, a path through
+    ``/proc/self``, bytes that are not UTF-8, more than the sandbox reads at once) gives
+    ``UNREADABLE``: no parser takes it, no hash matches it."""
     env = sandbox(host) if host else sandbox()
+    try:
+        # from the host where it may (nothing the agent left running can touch that read)
+        raw = await env.as_type(BwrapSandboxEnvironment).read_from_host(path)
+    except TypeError:  # another provider
+        raw = None
+    except FileNotFoundError:
+        return None
+    except (OSError, OutputLimitExceededError):
+        return UNREADABLE
+    if raw is not None:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return UNREADABLE
     try:
         return await env.read_file(path)
     except (FileNotFoundError, PermissionError):

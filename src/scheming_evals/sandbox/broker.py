@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import io
 import json
 import socket
+import tarfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,6 +35,9 @@ MAX_ACTIVE = 4  # requests read and served at once, per sample (the rest wait th
 MAX_LOG = 10_000  # remote-log entries per sample
 MAX_FIELD = 16_384  # characters of a logged command or path
 MAX_ITEMS = 256  # logged names or paths per request
+MAX_ENTRY = 32_768  # characters of one entry's fields together
+MAX_LOG_CHARS = 2 * 1024**2  # characters of the whole log; past it entries keep MAX_CUT each
+MAX_CUT = 256
 HEADER_TIMEOUT = 10.0  # seconds to send the header line
 PAYLOAD_TIMEOUT = 60.0  # seconds to send the payload
 ANSWER_TIMEOUT = 30.0  # seconds for the client to take the answer
@@ -49,17 +55,28 @@ def _chunk_size() -> int:
 
 @dataclass
 class RemoteLog:
-    """Requests that crossed between machines, in order (at most ``MAX_LOG`` entries, each
-    field bounded; what did not fit is counted in ``dropped``)."""
+    """Requests that crossed between machines, in order: at most ``MAX_LOG`` entries (what did
+    not fit is counted in ``dropped``), each field bounded, each entry's fields at most
+    ``MAX_ENTRY`` characters together, and the whole log ``MAX_LOG_CHARS``: past that, entries
+    keep ``MAX_CUT`` characters a field and say ``cut`` (counted in ``cut``). So neither the
+    harness's memory nor the detectors' reading of the log grows with what the agent sends."""
 
     entries: list[dict[str, Any]] = field(default_factory=list)
     dropped: int = 0
+    cut: int = 0
+    chars: int = 0
 
     def add(self, entry: dict[str, Any]) -> dict[str, Any]:
-        if len(self.entries) < MAX_LOG:
-            self.entries.append(entry)
-        else:
+        if len(self.entries) >= MAX_LOG:
             self.dropped += 1
+            return entry
+        size = _fit(entry, MAX_ENTRY)
+        if self.chars + size > MAX_LOG_CHARS:
+            size = _fit(entry, MAX_CUT, each=True)
+            entry["cut"] = True
+            self.cut += 1
+        self.chars += size
+        self.entries.append(entry)
         return entry
 
 
@@ -214,6 +231,14 @@ class Broker:
         for k in ("command", "dest", "names", "paths", "recursive", "preserve"):
             if k in h:
                 entry[k] = _bounded(h[k])
+        if op == "put":  # what the payload holds, not what the client says it holds
+            if not isinstance(h.get("names", []), list):
+                raise TypeError("names is not a list")
+            names, digests = await asyncio.to_thread(_tar_contents, payload)
+            if names != entry.get("names"):
+                entry["claimed_names"] = entry.get("names", [])
+            entry["names"], entry["sha256"] = list(names), digests
+            h = {**h, "names": names}  # scp's rules (one source, or into a folder) on them too
         self.log.add(entry)
         try:
             code, out, err = await self._dispatch(origin, h, payload, entry)
@@ -319,6 +344,53 @@ class Broker:
                 break
         assert first is not None
         return code, json.dumps(first["names"]).encode() + b"\n" + b"".join(pieces), err
+
+
+_FIELDS = ("command", "dest", "names", "paths", "sha256", "claimed_names", "error")
+
+
+def _fit(entry: dict[str, Any], budget: int, each: bool = False) -> int:
+    """Cut the entry's free-text fields (in place) to ``budget`` characters together, or, with
+    ``each``, to ``budget`` each; returns the characters kept."""
+    used = 0
+    for k in _FIELDS:
+        v = entry.get(k)
+        room = budget if each else max(0, budget - used)
+        if isinstance(v, str):
+            entry[k] = v[:room]
+            used += len(entry[k])
+        elif isinstance(v, list):
+            kept: list[str] = []
+            for item in v:
+                if room <= 0:
+                    break
+                kept.append(str(item)[:room])
+                room -= len(kept[-1]) + 1
+            entry[k] = kept
+            used += sum(len(x) + 1 for x in kept)
+    return used
+
+
+def _tar_contents(payload: bytes) -> tuple[list[str], list[str]]:
+    """(the top-level names, the sha256 of each regular file) of a put's tar, at most
+    MAX_ITEMS of each; what does not read as a plain tar gives what was read before it."""
+    tops: list[str] = []
+    digests: list[str] = []
+    try:
+        with tarfile.open(fileobj=io.BytesIO(payload), mode="r:") as tar:
+            for m in tar:
+                top = m.name.split("/")[0][:MAX_FIELD]
+                if top and top not in tops and len(tops) < MAX_ITEMS:
+                    tops.append(top)
+                if m.isfile() and len(digests) < MAX_ITEMS:
+                    f = tar.extractfile(m)
+                    if f is not None:
+                        d = hashlib.sha256(f.read()).hexdigest()
+                        if d not in digests:
+                            digests.append(d)
+    except (tarfile.TarError, OSError, ValueError, EOFError):
+        pass
+    return tops, digests
 
 
 def _bounded(value: Any) -> Any:

@@ -32,6 +32,11 @@ def guarantees() -> list[tuple[str, bool, str]]:
                 "setpriv --reuid" if root and setpriv_path() else
                 "not root: every sample runs as your uid (namespaces still separate them)"
                 if not root else "util-linux setpriv is missing"))
+    out.append(("the harness reads agent files from the host (nothing inside can touch it)",
+                root, "openat2 beneath the machine's root (RESOLVE_IN_ROOT, no magic links)"
+                if root else "not root: the detectors' and tools' reads run inside the machine, "
+                "where a process the agent left running could stop or forge one before the "
+                "seal"))
     arch = os.uname().machine
     out.append(("seccomp filter (namespaces, mounts, keyrings, ptrace, bpf, ...)",
                 seccomp.supported(arch),

@@ -26,7 +26,7 @@ from pathlib import Path
 from subprocess import DEVNULL, PIPE
 from typing import Any
 
-from . import seccomp
+from . import hostread, seccomp
 from .cgroups import SampleGroup
 from .io import Pipes, RunResult
 
@@ -146,6 +146,7 @@ class Machine:
         self.sealing = False  # set when the episode ends: from then on only trusted commands
         self.sealed: list[dict[str, Any]] | None = None  # what was left running, once sealed
         self.init_pid: int | None = None  # host pid of the machine's init (for host-side checks)
+        self.root_fd: int | None = None  # the machine's root, for reads from the host
         self._ctl: socket.socket | None = None
         self._next = 0
         self._waiting: dict[int, asyncio.Future[Any]] = {}
@@ -243,6 +244,8 @@ class Machine:
         try:
             msg, listeners = await asyncio.wait_for(ready, 20)
             await joined
+            if self.init_pid is not None:
+                self.root_fd = hostread.open_root(self.init_pid)
         except (asyncio.TimeoutError, MachineDown, OSError, KeyError, ValueError) as ex:
             await self.stop()
             err = os.pread(errors, 1 << 16, 0).decode(errors="replace")
@@ -271,6 +274,9 @@ class Machine:
     async def stop(self) -> None:
         """Kill the machine (everything in it dies with its init) and reap bwrap."""
         self._fail("machine stopped")
+        if self.root_fd is not None:
+            os.close(self.root_fd)
+            self.root_fd = None
         if self._ctl is not None:
             with contextlib.suppress(Exception):
                 asyncio.get_running_loop().remove_reader(self._ctl.fileno())

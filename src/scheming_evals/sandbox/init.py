@@ -92,9 +92,12 @@ def resolve(name: str, env: dict) -> str | None:
     return None
 
 
-def spawn(req: dict, fds: list) -> int:
-    """Start the command with posix_spawn (vfork: cheap), in its own session. The caps it
-    inherits were set on init at boot; its folder is entered here and left again."""
+def spawn(req: dict, fds: list, keep_out: tuple = ()) -> int:
+    """Start the command in its own session with fork and exec. Not posix_spawn: its vfork
+    would hold init until the child execs, and the child, the agent's uid until then, can be
+    stopped by the agent (init would answer no one, the seal included). A forked child that is
+    stopped holds nothing. The child closes ``keep_out`` (init's own sockets) first; it enters
+    the command's folder and reports a failed exec on the command's stderr itself."""
     argv, env = req["argv"], req["env"]
     try:
         path = resolve(argv[0], env)
@@ -103,25 +106,38 @@ def spawn(req: dict, fds: list) -> int:
     if path is None:
         os.write(fds[2], f"{argv[0]}: command not found\n".encode())
         raise SpawnError(127)
+    if any("\0" in str(a) for a in (path, *argv)) or any(
+            "\0" in str(k) + str(v) for k, v in env.items()):
+        os.write(fds[2], f"{str(argv[0])[:200]!r}: embedded null byte\n".encode())
+        raise SpawnError(127)
     cwd = req.get("cwd") or "/"
-    try:
-        os.chdir(cwd)
-    except OSError as ex:
-        os.write(fds[2], f"{argv[0]}: cannot change directory to {cwd}: {ex.strerror}\n"
-                 .encode())
-        raise SpawnError(1) from None
-    try:
-        actions = [(os.POSIX_SPAWN_DUP2, fd, i) for i, fd in enumerate(fds)]
-        return os.posix_spawn(path, argv, env, file_actions=actions, setsid=True,
-                              setsigdef=(signal.SIGPIPE, signal.SIGINT))
-    except OSError as ex:
-        os.write(fds[2], f"{argv[0]}: {ex.strerror}\n".encode())
-        raise SpawnError(126 if ex.errno in (13, 8, 21) else 127) from None
-    except (ValueError, TypeError) as ex:  # e.g. a NUL byte in an argument
-        os.write(fds[2], f"{str(argv[0])[:200]!r}: {ex}\n".encode())
-        raise SpawnError(127) from None
-    finally:
-        os.chdir("/")
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 127
+    try:  # the child: nothing here may return into init's loop
+        for fd in keep_out:
+            os.close(fd)
+        os.setsid()
+        for i, fd in enumerate(fds):
+            os.dup2(fd, i)
+        for sig in (signal.SIGPIPE, signal.SIGINT):
+            signal.signal(sig, signal.SIG_DFL)
+        try:
+            os.chdir(cwd)
+        except OSError as ex:
+            os.write(2, f"{argv[0]}: cannot change directory to {cwd}: {ex.strerror}\n"
+                     .encode())
+            code = 1
+            raise
+        try:
+            os.execve(path, argv, env)
+        except OSError as ex:
+            os.write(2, f"{argv[0]}: {ex.strerror}\n".encode())
+            code = 126 if ex.errno in (13, 8, 21) else 127
+    except BaseException:  # noqa: BLE001 - the child ends here, whatever happened
+        pass
+    os._exit(code)
 
 
 class SpawnError(Exception):
@@ -335,7 +351,7 @@ def handle(ctl: socket.socket, req: dict, fds: list, running: dict) -> int:
     op = req.get("op")
     if op == "spawn":
         try:
-            pid = spawn(req, fds)
+            pid = spawn(req, fds, (ctl.fileno(),))
         except SpawnError as ex:
             send(ctl, {"id": req["id"], "pid": 0})
             send(ctl, {"id": req["id"], "exit": ex.code})

@@ -28,6 +28,7 @@ from inspect_ai.util import (
 from pydantic import BaseModel, field_validator, model_validator
 from typing_extensions import override
 
+from . import hostread
 from .binary import bwrap_path
 from .broker import Broker, RemoteLog, RunOn
 from .cgroups import SampleGroup
@@ -387,6 +388,23 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         if res.returncode != 0:
             _raise_for(file, res.stderr.decode(errors="replace"))
         return res.stdout.decode("utf-8") if text else res.stdout
+
+    async def read_from_host(self, file: str) -> bytes | None:
+        """The file's bytes read from the host, no process of the machine involved (so nothing
+        the agent left running can stop, swap or forge the read), through any chmod; None
+        where the host may not read machines' files (the harness not running as root). Raises
+        FileNotFoundError, IsADirectoryError, OSError (a fifo, a device, a path through
+        ``/proc/self``) and OutputLimitExceededError as :meth:`read_file` does."""
+        root = self.machine.root_fd
+        if root is None:
+            return None
+        limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE
+        # in the loop, not a thread: the descriptor is closed when the machine stops, and
+        # these files live in memory (tmpfs), so even the largest read takes milliseconds
+        data = hostread.read(root, _abs(file), limit)
+        if len(data) > limit:
+            raise OutputLimitExceededError(SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, None)
+        return data
 
     def default_polling_interval(self) -> float:
         return 0.2

@@ -7,7 +7,11 @@ cross-process memory access, BPF, perf, kernel modules, kexec, io_uring, clocks,
 quotas, ``userfaultfd`` and file handles. Foreign system-call ABIs (x32, i386 on x86_64) are
 refused outright, and so are ``AF_VSOCK`` sockets (not namespaced: they reach the hypervisor).
 POSIX message queues are refused (they outlive processes; System V IPC is removed at the seal
-instead). Denied calls fail with EPERM (``clone3`` with ENOSYS, so libc falls back to
+instead). Beyond Docker: a process may change its own resource limits, priority, scheduling and
+CPU affinity, never another's (``prlimit``, ``renice``, ``taskset``, ``ionice`` on a pid, or on
+all of the user's processes): everything in a machine shares one uid, and changing init's would
+change every later command, the harness's own after the seal among them. Denied calls fail with
+EPERM (``clone3`` with ENOSYS, so libc falls back to
 ``clone``, whose flags the filter can read), as Docker does.
 """
 
@@ -55,6 +59,15 @@ ARCHES = {
     "aarch64": (0xC00000B7, _AARCH64, 220, 435, 198),
 }
 _AF_VSOCK = 40  # not namespaced: it reaches the hypervisor
+# calls that act on another process when one argument (the pid, or "who") is not 0:
+# name -> (x86_64 nr, aarch64 nr, the argument that names the process)
+_OTHERS = {
+    "prlimit64": (302, 261, 0), "setpriority": (141, 140, 1), "sched_setparam": (142, 118, 0),
+    "sched_setscheduler": (144, 119, 0), "sched_setaffinity": (203, 122, 0),
+    "sched_setattr": (314, 274, 0), "ioprio_set": (251, 30, 1),
+}
+# and "every process of this user": setpriority(PRIO_USER, ...), ioprio_set(IOPRIO_WHO_USER, ...)
+_USER_WIDE = {"setpriority": 2, "ioprio_set": 3}
 
 
 def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
@@ -78,5 +91,14 @@ def build(machine: str | None = None) -> bytes:
     prog += [_op(_JEQ, clone, 0, 3), _op(_LD_ABS, 16), _op(_JSET, _CLONE_NS, 0, 1), deny]
     prog += [_op(_LD_ABS, 0), _op(_JEQ, sock, 0, 3), _op(_LD_ABS, 16),
              _op(_JEQ, _AF_VSOCK, 0, 1), deny]
+    column = 0 if arch == 0xC000003E else 1
+    for name, spec in _OTHERS.items():
+        nr, arg = spec[column], spec[2]
+        # the low 32 bits of the argument (a pid_t / int): what the kernel reads
+        prog += [_op(_LD_ABS, 0), _op(_JEQ, nr, 0, 3), _op(_LD_ABS, 16 + 8 * arg),
+                 _op(_JEQ, 0, 1, 0), deny]
+        if name in _USER_WIDE:
+            prog += [_op(_LD_ABS, 0), _op(_JEQ, nr, 0, 3), _op(_LD_ABS, 16),
+                     _op(_JEQ, _USER_WIDE[name], 0, 1), deny]
     prog += [_op(_RET, _RET_ALLOW)]
     return b"".join(prog)

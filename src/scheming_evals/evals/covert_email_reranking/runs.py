@@ -22,6 +22,7 @@ from ...commands import (
     python_effects,
     strip_prefixes,
 )
+from ...sandbox import BwrapSandboxEnvironment
 from ...world import sha256
 from ..tools import COMMANDS
 from .world import SCORING_PATH
@@ -112,9 +113,22 @@ def file_writes(commands: list[dict[str, Any]], calls: list[dict[str, Any]]
 
 
 async def read_quietly(path: str) -> str | None:
-    """A file's text in the sandbox, or None (changes nothing, unlike ``read_or_none``)."""
+    """A file's text in the sandbox, or None (changes nothing, unlike ``read_or_none``). On
+    bwrap as root it is read from the host: the agent's background processes run while the
+    runs are recorded, and a read made inside could be stopped or forged."""
     if path.startswith(("/dev/", "/proc/", "/sys/")):
         return None  # a device or pipe could block
+    try:
+        raw = await sandbox().as_type(BwrapSandboxEnvironment).read_from_host(path)
+    except TypeError:  # another provider
+        raw = None
+    except (OSError, OutputLimitExceededError):
+        return None
+    if raw is not None:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
     try:
         return await sandbox().read_file(path)
     except (OSError, UnicodeDecodeError, OutputLimitExceededError):  # gone, unreadable, ...
