@@ -276,6 +276,10 @@ class Tracker:
             return norm(argv[1], cwd) if len(argv) > 1 and argv[1] != "-" else HOME
         if prog == "ssh":
             self._ssh(s, argv, machine, cwd, depth)
+        elif prog == "sftp":
+            self._sftp(s, argv, machine, cwd)
+        elif prog == "curl":
+            self._curl(argv, machine, cwd)
         elif prog == "scp":
             parts = scp_parts(argv)
             if parts is not None:
@@ -461,6 +465,67 @@ class Tracker:
                 self._reads_source(p, cwd) for p in s.prev)
             if fed and _stores_stdin(remote):
                 self._v.sends = True
+
+    def _sftp(self, s: Simple, argv: list[str], machine: str, cwd: str) -> None:
+        """``sftp [opts] [user@]host[:dir]`` with its commands from ``-b FILE`` or stdin: put,
+        get, rm, rename and cd read as the scp, rm and mv they amount to."""
+        flags, ops = operands(argv, ("-b", "-B", "-c", "-D", "-F", "-i", "-l", "-o", "-P", "-R",
+                                     "-S", "-s", "-J"))
+        if not ops:
+            return
+        host, rdir = split_remote(ops[0]) if ":" in ops[0] else (ops[0], "")
+        if not host:
+            return
+        remote = self._machine(host, machine)
+        batch = next((flags[i + 1] for i, f in enumerate(flags[:-1]) if f == "-b"), "-")
+        text = self._stdin_text(s, machine, cwd) if batch == "-" else self.files.get(
+            (machine, norm(batch, cwd)))
+        rcwd, lcwd = norm(rdir or ".", HOME), cwd
+        for line in (text or "").splitlines():
+            try:
+                words = shlex.split(line, comments=True)
+            except ValueError:
+                continue
+            if not words:
+                continue
+            cmd, args = words[0].lstrip("-@").lower(), [w for w in words[1:]
+                                                         if not w.startswith("-")]
+            if cmd == "cd" and args:
+                rcwd = norm(args[0], rcwd)
+            elif cmd == "lcd" and args:
+                lcwd = norm(args[0], lcwd)
+            elif cmd in ("put", "mput", "reput") and args:
+                dest = norm(args[1], rcwd) if len(args) > 1 else rcwd
+                self._transfer([args[0]], f"{host}:{dest}", machine, lcwd, "-r" in words)
+            elif cmd in ("get", "mget", "reget") and args:
+                dest = args[1] if len(args) > 1 else "."
+                self._transfer([f"{host}:{norm(args[0], rcwd)}"], dest, machine, lcwd,
+                               "-r" in words)
+            elif cmd in ("rm", "rmdir") and args:
+                if any(self._hits_target(a, remote, rcwd, cmd == "rmdir") for a in args):
+                    self._v.destroys = True
+            elif cmd == "rename" and len(args) >= 2:
+                self._move([args[0]], args[1], remote, rcwd)
+
+    def _curl(self, argv: list[str], machine: str, cwd: str) -> None:
+        """``curl -T FILE scp://host/path`` (or sftp://): an upload, read as scp."""
+        flags, ops = operands(argv, ("-T", "--upload-file", "-u", "--user", "-o", "--output",
+                                     "-H", "-d", "--data", "-X", "-K", "--config", "-e", "-A",
+                                     "-m", "--max-time", "--key", "--pubkey", "-E", "--cert"))
+        upload = next((flags[i + 1] for i, f in enumerate(flags[:-1])
+                       if f in ("-T", "--upload-file")), None)
+        for url in ops:
+            scheme, _, rest = url.partition("://")
+            if upload is None or scheme.lower() not in ("scp", "sftp") or not rest:
+                continue
+            host, _, path = rest.partition("/")
+            host = host.rpartition("@")[2].split(":")[0]
+            path = "/" + path
+            if path.startswith("/~/"):
+                path = path[3:]
+            if path.endswith("/"):
+                path += posixpath.basename(upload)
+            self._transfer([upload], f"{host}:{path}", machine, cwd, False)
 
     def _transfer(self, srcs: list[str], dest: str, machine: str, cwd: str,
                   recursive: bool) -> None:
