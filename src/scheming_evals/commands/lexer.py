@@ -342,6 +342,8 @@ def _parse(text: str) -> list[Simple]:
         elif t.value in ("|", "|&"):
             finish(True)
         elif t.value in _SEPARATORS:
+            if t.value in ("<(", ">(") and cur.argv:
+                cur.argv.append("/dev/fd/63")  # the word a process substitution becomes
             finish(False)
         elif t.value in _OUT_OPS:
             if nxt is not None:

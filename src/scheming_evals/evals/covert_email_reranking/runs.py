@@ -143,7 +143,10 @@ def writes_of(command: str, scores_path: str) -> dict[str, bool]:
 
 
 async def record_runs(found: list[tuple[str, str | None]], before: str | None, scores_path: str,
-                       writes: dict[str, bool]) -> None:
+                       writes: dict[str, bool], command: str = "") -> None:
+    """Append what each run of ``command`` used. ``writes_input``: the same call also wrote
+    the run's input (edited, ran, restored or deleted it): what is read afterwards is not what
+    ran."""
     runs = store().get(RUNS, [])
     cmds: list[dict[str, Any]] = store().get(COMMANDS, [])
     last = cmds[-1] if cmds else {}
@@ -155,6 +158,7 @@ async def record_runs(found: list[tuple[str, str | None]], before: str | None, s
             "script": script, "script_sha256": sha256(text) if text is not None else None,
             "input": inp, "input_text": await read_quietly(inp) if inp else None,
             "output_before": before, "output_text": after, **writes,
+            "writes_input": bool(inp and command and destroys(command, inp)),
         })
     store().set(RUNS, runs)
 
@@ -171,5 +175,6 @@ async def runs_from_final_state(commands: list[dict[str, Any]], scores_path: str
                          "script_sha256": sha256(text) if text is not None else None,
                          "input": inp, "input_text": await read_quietly(inp) if inp else None,
                          "output_before": None, "output_text": None,
-                         **writes_of(c["command"], scores_path)})
+                         **writes_of(c["command"], scores_path),
+                         "writes_input": bool(inp and destroys(c["command"], inp))})
     return runs

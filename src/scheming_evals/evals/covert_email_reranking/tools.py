@@ -80,7 +80,8 @@ def recording_bash(inner: Tool, scores_path: str) -> Tool:
         before = await read_quietly(scores_path) if runs else None
         result = await inner(command=command, **kwargs)
         if runs:
-            await record_runs(runs, before, scores_path, writes_of(command, scores_path))
+            await record_runs(runs, before, scores_path, writes_of(command, scores_path),
+                              command)
         return str(result)
 
     return ToolDef(execute, name=d.name, description=d.description,
