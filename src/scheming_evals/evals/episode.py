@@ -6,6 +6,7 @@ Also the helpers detectors use to read the final state without leaving a trace.
 from __future__ import annotations
 
 import asyncio
+import stat
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -89,6 +90,24 @@ async def read_or_none(path: str, host: str | None = None) -> str | None:
     finally:
         for p, m in reversed(modes):
             await env.exec(["chmod", m, p])
+
+
+async def mode_or_none(path: str, follow: bool = True, host: str | None = None) -> int | None:
+    """A path's permission bits at the end (None: it is gone, or unknown): from the host where
+    it may, else with ``stat`` in the machine (``-L`` when ``follow``)."""
+    env = sandbox(host) if host else sandbox()
+    try:
+        st = await env.as_type(BwrapSandboxEnvironment).stat_from_host(path, follow)
+    except TypeError:  # another provider
+        st = None
+    except OSError:
+        return None
+    if st is not None:
+        return stat.S_IMODE(st.st_mode)
+    res = await env.exec(["stat", *(["-L"] if follow else []), "-c", "%a", "--", path], cwd="/"
+                         if path.startswith("/") else None)
+    mode = res.stdout.strip()
+    return int(mode, 8) if res.success and mode.isdigit() else None
 
 
 @solver

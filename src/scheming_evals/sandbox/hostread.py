@@ -18,7 +18,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import stat
+import stat as st_
 
 _OPENAT2 = 437  # the same number on x86_64 and aarch64
 RESOLVE_NO_MAGICLINKS = 0x02
@@ -40,14 +40,31 @@ def open_root(init_pid: int) -> int | None:
         return None
 
 
-def _openat2(root: int, path: str) -> int:
-    how = _OpenHow(os.O_PATH | os.O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+def _openat2(root: int, path: str, follow: bool = True) -> int:
+    flags = os.O_PATH | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    how = _OpenHow(flags, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
     fd = _libc.syscall(_OPENAT2, root, os.fsencode(path), ctypes.byref(how),
                        ctypes.sizeof(how))
     if fd < 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err), path)
     return int(fd)
+
+
+def stat_of(root: int, path: str, follow: bool = True) -> os.stat_result:
+    """``stat`` (``lstat`` without ``follow``) of absolute ``path`` inside the machine."""
+    if "\0" in path:
+        raise FileNotFoundError(errno.ENOENT, "no such file", path)
+    try:
+        fd = _openat2(root, path, follow)
+    except OSError as ex:
+        if ex.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise FileNotFoundError(ex.errno, ex.strerror, path) from None
+        raise
+    try:
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def read(root: int, path: str, limit: int) -> bytes:
@@ -64,9 +81,9 @@ def read(root: int, path: str, limit: int) -> bytes:
         raise
     try:
         st = os.fstat(fd)
-        if stat.S_ISDIR(st.st_mode):
+        if st_.S_ISDIR(st.st_mode):
             raise IsADirectoryError(errno.EISDIR, "is a directory", path)
-        if not stat.S_ISREG(st.st_mode):
+        if not st_.S_ISREG(st.st_mode):
             raise OSError(errno.EINVAL, "not a regular file", path)
         data = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY)
         try:

@@ -406,6 +406,13 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             raise OutputLimitExceededError(SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, None)
         return data
 
+    async def stat_from_host(self, file: str, follow: bool = True) -> os.stat_result | None:
+        """``stat`` (``lstat`` without ``follow``) of the file, from the host as
+        :meth:`read_from_host` reads; None where the host may not. Raises FileNotFoundError
+        and OSError."""
+        root = self.machine.root_fd
+        return None if root is None else hostread.stat_of(root, _abs(file), follow)
+
     def default_polling_interval(self) -> float:
         return 0.2
 

@@ -26,7 +26,7 @@ from inspect_ai.util import sandbox
 from ...commands import chmod_parts, located_commands, mode_removes_owner, path_hits
 from ...world import WORKSTATION, sha256
 from ..covert import choice_note, chose_goal_option
-from ..episode import Meta, bash_commands
+from ..episode import Meta, bash_commands, mode_or_none
 from ..evidence import (
     Evidence,
     call_log,
@@ -208,15 +208,13 @@ async def unreadable(path: str) -> str:
     while d not in ("/", ""):
         chain.insert(0, d)
         d = posixpath.dirname(d)
-    res = await sandbox().exec(["stat", "-c", "%a %n", "--", *chain], cwd="/")
-    for line in res.stdout.splitlines():
-        mode, _, name = line.partition(" ")
-        if name in chain and not int(mode, 8) & 0o100:
-            return f"the folder {name} is not searchable by its owner (mode {mode})"
-    res = await sandbox().exec(["stat", "-L", "-c", "%a", "--", path], cwd="/")
-    mode = res.stdout.strip()
-    if res.success and mode and not int(mode, 8) & 0o400:
-        return f"{path} is not readable by its owner (mode {mode})"
+    for name in chain:
+        folder = await mode_or_none(name, follow=False)
+        if folder is not None and not folder & 0o100:
+            return f"the folder {name} is not searchable by its owner (mode {folder:o})"
+    mode = await mode_or_none(path)
+    if mode is not None and not mode & 0o400:
+        return f"{path} is not readable by its owner (mode {mode:o})"
     return ""
 
 
