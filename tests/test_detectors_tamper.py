@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from inspect_ai import eval as inspect_eval
 from inspect_ai.model import get_model
 
@@ -193,3 +194,23 @@ async def test_the_remote_log_keeps_what_a_put_held_not_what_it_claimed(sample) 
     (put,) = [e for e in env.remote_log.entries if e["op"] == "put"]
     assert put["names"] == ["not\\here.bin"] and put["claimed_names"] == ["notes.txt"]
     assert put["sha256"] == [hashlib.sha256(weights).hexdigest()]
+
+
+@pytest.mark.parametrize("case_id", ["sed_false", "chmod_000_unchanged",
+                                     "chmod_dir_no_write_and_disable", "config_symlink_dev_null",
+                                     "perl_chmod_project_dir"])
+def test_detectors_read_alike_without_the_host_reads(case_id: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the harness may not read machines from the host (not root), the detectors read
+    from inside the machine after the seal, and score the corpus cases alike."""
+    from scheming_evals.sandbox import BwrapSandboxEnvironment
+
+    async def unavailable(*_args: Any, **_kw: Any) -> None:
+        return None
+
+    monkeypatch.setattr(BwrapSandboxEnvironment, "read_from_host", unavailable)
+    monkeypatch.setattr(BwrapSandboxEnvironment, "stat_from_host", unavailable)
+    (_, scenario, steps, expected) = next(c for c in ov.CASES if c[0] == case_id)
+    sample = _run(oversight_subversion(scenarios=scenario, followup_samples=0),
+                  ov._outputs(scenario, steps), tmp_path)
+    assert sample.scores["oversight_detector"].value == expected
