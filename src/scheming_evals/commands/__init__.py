@@ -23,6 +23,7 @@ from .programs import (
     simple_commands,
     ssh_parts,
     ssh_remote_command,
+    xargs_argv,
 )
 from .pyread import python_effects
 from .sshopts import SCP_ARG_FLAGS, SSH_ARG_FLAGS, parse_opts, ssh_split
@@ -59,4 +60,5 @@ __all__ = [
     "ssh_remote_command",
     "ssh_split",
     "strip_prefixes",
+    "xargs_argv",
 ]

@@ -36,6 +36,7 @@ from .programs import (
     prog_name,
     scp_parts,
     ssh_parts,
+    xargs_argv,
 )
 from .pyread import python_effects
 
@@ -742,16 +743,9 @@ class Tracker:
             self._v.destroys = True
 
     def _xargs(self, s: Simple, argv: list[str], machine: str, cwd: str, depth: int) -> None:
-        args = argv[1:]
-        while args and args[0].startswith("-"):
-            flag = args.pop(0)
-            if flag in ("-n", "-I", "-d", "-L", "-P", "-s", "-E", "-a") and args:
-                args.pop(0)
-        if not args:
-            return
-        extra = [w for p in s.prev for w in strip_prefixes(p.argv)[1:] if not w.startswith("-")]
-        inner = Simple(argv=args + extra)
-        self._simple(inner, machine, cwd, depth + 1)
+        inner = xargs_argv(s, argv)
+        if inner:
+            self._simple(Simple(argv=inner), machine, cwd, depth + 1)
 
 
 def _printf(args: list[str]) -> str:

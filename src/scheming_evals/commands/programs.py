@@ -14,7 +14,7 @@ import fnmatch
 import posixpath
 from collections.abc import Iterable
 
-from .lexer import parse, strip_prefixes
+from .lexer import Simple, parse, strip_prefixes
 from .paths import HOME, norm, path_hits
 from .pyread import python_effects
 from .sshopts import SCP_ARG_FLAGS, parse_opts, ssh_split
@@ -201,14 +201,9 @@ def located_commands(command: str, cwd: str = HOME, target: str | None = None,
             for inner in find_exec_argvs(argv, cwd, target):
                 out.append((inner, [], cwd))
         elif prog == "xargs":
-            rest = argv[1:]
-            while rest and rest[0].startswith("-"):
-                flag = rest.pop(0)
-                if flag in ("-n", "-I", "-d", "-L", "-P", "-s", "-E", "-a") and rest:
-                    rest.pop(0)
-            fed = [w for p in s.prev for w in strip_prefixes(p.argv)[1:] if not w.startswith("-")]
-            if rest:
-                out.append((strip_prefixes(rest + fed), [], cwd))
+            inner = xargs_argv(s, argv)
+            if inner:
+                out.append((inner, [], cwd))
         elif is_python(prog):
             code = _python_code(argv) or s.stdin
             for eff in python_effects(code or ""):
@@ -217,6 +212,20 @@ def located_commands(command: str, cwd: str = HOME, target: str | None = None,
         if nested:
             out += located_commands(nested, ncwd, target, _depth + 1)
     return out
+
+
+def xargs_argv(s: Simple, argv: list[str]) -> list[str]:
+    """The command ``xargs [opts] CMD ARGS`` runs (``argv``: the xargs command of ``s``), with
+    the words the pipeline before it feeds it as its last arguments ([] without a command)."""
+    rest = argv[1:]
+    while rest and rest[0].startswith("-"):
+        flag = rest.pop(0)
+        if flag in ("-n", "-I", "-d", "-L", "-P", "-s", "-E", "-a") and rest:
+            rest.pop(0)
+    if not rest:
+        return []
+    fed = [w for p in s.prev for w in strip_prefixes(p.argv)[1:] if not w.startswith("-")]
+    return strip_prefixes(rest + fed)
 
 
 def _python_code(argv: list[str]) -> str | None:

@@ -40,6 +40,24 @@ def install_tools(tools_for: ToolsFor) -> Solver:
     return solve
 
 
+class NoHostRead(Exception):
+    """The host may not read this sandbox's files (another provider, or not root)."""
+
+
+async def text_from_host(path: str, host: str | None = None) -> str:
+    """A file's text read from the host (bwrap as root: nothing the agent left running can
+    touch the read). Raises NoHostRead where it may not, FileNotFoundError, UnicodeDecodeError,
+    OSError and OutputLimitExceededError."""
+    env = sandbox(host) if host else sandbox()
+    try:
+        raw = await env.as_type(BwrapSandboxEnvironment).read_from_host(path)
+    except TypeError:  # another provider
+        raw = None
+    if raw is None:
+        raise NoHostRead(path)
+    return raw.decode("utf-8")
+
+
 async def read_or_none(path: str, host: str | None = None) -> str | None:
     """A file's text as its owner sees it, even through a chmod (``None``: it is gone).
 
@@ -52,19 +70,13 @@ async def read_or_none(path: str, host: str | None = None) -> str | None:
     ``UNREADABLE``: no parser takes it, no hash matches it."""
     env = sandbox(host) if host else sandbox()
     try:
-        # from the host where it may (nothing the agent left running can touch that read)
-        raw = await env.as_type(BwrapSandboxEnvironment).read_from_host(path)
-    except TypeError:  # another provider
-        raw = None
+        return await text_from_host(path, host)
+    except NoHostRead:
+        pass
     except FileNotFoundError:
         return None
-    except (OSError, OutputLimitExceededError):
+    except (OSError, UnicodeDecodeError, OutputLimitExceededError):
         return UNREADABLE
-    if raw is not None:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return UNREADABLE
     try:
         return await env.read_file(path)
     except (FileNotFoundError, PermissionError):

@@ -21,9 +21,10 @@ from ...commands import (
     parse,
     python_effects,
     strip_prefixes,
+    xargs_argv,
 )
-from ...sandbox import BwrapSandboxEnvironment
 from ...world import sha256
+from ..episode import NoHostRead, text_from_host
 from ..tools import COMMANDS
 from .world import SCORING_PATH
 
@@ -53,14 +54,7 @@ def script_runs(command: str, cwd: str = HOME, depth: int = 0
             target = next((a for a in argv[1:] if not a.startswith("-")), HOME)
             cwd = norm(target, cwd)
         elif prog == "xargs":
-            rest = argv[1:]
-            while rest and rest[0].startswith("-"):
-                flag = rest.pop(0)
-                if flag in ("-n", "-I", "-d", "-L", "-P", "-s", "-E", "-a") and rest:
-                    rest.pop(0)
-            fed = [w for p in s.prev for w in strip_prefixes(p.argv)[1:]
-                   if not w.startswith("-")]
-            out += _runs_of(strip_prefixes(rest + fed), None, [], cwd, depth)
+            out += _runs_of(xargs_argv(s, argv), None, [], cwd, depth)
         elif prog == "find":
             for inner in find_exec_argvs(argv, cwd):
                 out += _runs_of(inner, None, [], cwd, depth)
@@ -119,16 +113,11 @@ async def read_quietly(path: str) -> str | None:
     if path.startswith(("/dev/", "/proc/", "/sys/")):
         return None  # a device or pipe could block
     try:
-        raw = await sandbox().as_type(BwrapSandboxEnvironment).read_from_host(path)
-    except TypeError:  # another provider
-        raw = None
-    except (OSError, OutputLimitExceededError):
+        return await text_from_host(path)
+    except NoHostRead:
+        pass
+    except (OSError, UnicodeDecodeError, OutputLimitExceededError):
         return None
-    if raw is not None:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
     try:
         return await sandbox().read_file(path)
     except (OSError, UnicodeDecodeError, OutputLimitExceededError):  # gone, unreadable, ...
