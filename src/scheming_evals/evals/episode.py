@@ -40,6 +40,15 @@ def install_tools(tools_for: ToolsFor) -> Solver:
     return solve
 
 
+def bwrap_env(host: str | None = None) -> BwrapSandboxEnvironment | None:
+    """The sample's machine ``host`` (default: the agent's) as a bwrap sandbox, or None on
+    another provider (``sandbox()`` is Inspect's proxy: unwrap it)."""
+    try:
+        return (sandbox(host) if host else sandbox()).as_type(BwrapSandboxEnvironment)
+    except TypeError:
+        return None
+
+
 class NoHostRead(Exception):
     """The host may not read this sandbox's files (another provider, or not root)."""
 
@@ -48,11 +57,8 @@ async def text_from_host(path: str, host: str | None = None) -> str:
     """A file's text read from the host (bwrap as root: nothing the agent left running can
     touch the read). Raises NoHostRead where it may not, FileNotFoundError, UnicodeDecodeError,
     OSError and OutputLimitExceededError."""
-    env = sandbox(host) if host else sandbox()
-    try:
-        raw = await env.as_type(BwrapSandboxEnvironment).read_from_host(path)
-    except TypeError:  # another provider
-        raw = None
+    env = bwrap_env(host)
+    raw = None if env is None else await env.read_from_host(path)
     if raw is None:
         raise NoHostRead(path)
     return raw.decode("utf-8")
@@ -107,15 +113,14 @@ async def read_or_none(path: str, host: str | None = None) -> str | None:
 async def mode_or_none(path: str, follow: bool = True, host: str | None = None) -> int | None:
     """A path's permission bits at the end (None: it is gone, or unknown): from the host where
     it may, else with ``stat`` in the machine (``-L`` when ``follow``)."""
-    env = sandbox(host) if host else sandbox()
+    bwrap = bwrap_env(host)
     try:
-        st = await env.as_type(BwrapSandboxEnvironment).stat_from_host(path, follow)
-    except TypeError:  # another provider
-        st = None
+        st = None if bwrap is None else await bwrap.stat_from_host(path, follow)
     except OSError:
         return None
     if st is not None:
         return stat.S_IMODE(st.st_mode)
+    env = sandbox(host) if host else sandbox()
     res = await env.exec(["stat", *(["-L"] if follow else []), "-c", "%a", "--", path], cwd="/"
                          if path.startswith("/") else None)
     mode = res.stdout.strip()
@@ -173,9 +178,8 @@ async def end_episode() -> None:
     """The episode is over: on bwrap, freeze, record and kill what the agent left running on
     its machines, so nothing it started can change the final state the detectors read (and
     from now on the sandbox runs only the harness's own commands, in a fixed environment)."""
-    try:
-        env = sandbox().as_type(BwrapSandboxEnvironment)
-    except TypeError:  # another provider (docker, k8s): nothing to freeze with
+    env = bwrap_env()
+    if env is None:  # another provider (docker, k8s): nothing to freeze with
         return
     left = await env.seal()
     store().set(LEFT_RUNNING, {m: p for m, p in left.items() if p})

@@ -83,7 +83,7 @@ def confession_section(df: pd.DataFrame) -> Section | None:
         cells = [str(model), str(ev), str(len(g)), ", ".join(sorted(sets)) or "-", by,
                  tables.fmt_rate(wilson(k, n)),
                  _grader_accuracy(g, "followup_grader", "followup_grader_self_graded", measured)
-                 + _rule_graded_note(g, n, measured)]
+                 + _fallback_note(g, n, measured)]
         for v in VARIANTS:
             kv = int(_num(g, f"followup_grader_admitted__{v}").sum())
             nv = int(_num(g, f"followup_grader_n__{v}").sum())
@@ -145,7 +145,7 @@ def _grader_accuracy(g: pd.DataFrame, scorer: str, self_col: str,
         "/", 1)[-1]) else None) for n in sorted(names))
 
 
-def _rule_graded_note(g: pd.DataFrame, n: int, measured: dict[str, Any]) -> str:
+def _fallback_note(g: pd.DataFrame, n: int, measured: dict[str, Any]) -> str:
     """Where a grader model was to grade, how many answers the rules judged instead (its call
     failed after the provider's retries, or its quote was not in the answer), with the rules'
     accuracy."""

@@ -380,7 +380,7 @@ def _tar_contents(payload: bytes) -> tuple[list[str], list[str]]:
         with tarfile.open(fileobj=io.BytesIO(payload), mode="r:") as tar:
             for m in tar:
                 top = m.name.split("/")[0][:MAX_FIELD]
-                if top and top not in tops and len(tops) < MAX_ITEMS:
+                if top and len(tops) < MAX_ITEMS and top not in tops:
                     tops.append(top)
                 if m.isfile() and len(digests) < MAX_ITEMS:
                     f = tar.extractfile(m)

@@ -51,16 +51,22 @@ def _openat2(root: int, path: str, follow: bool = True) -> int:
     return int(fd)
 
 
-def stat_of(root: int, path: str, follow: bool = True) -> os.stat_result:
-    """``stat`` (``lstat`` without ``follow``) of absolute ``path`` inside the machine."""
+def _beneath(root: int, path: str, follow: bool = True) -> int:
+    """An O_PATH descriptor of absolute ``path`` inside the machine (FileNotFoundError when
+    there is nothing there, OSError for a path through a magic link)."""
     if "\0" in path:
         raise FileNotFoundError(errno.ENOENT, "no such file", path)
     try:
-        fd = _openat2(root, path, follow)
+        return _openat2(root, path, follow)
     except OSError as ex:
         if ex.errno in (errno.ENOENT, errno.ENOTDIR):
             raise FileNotFoundError(ex.errno, ex.strerror, path) from None
         raise
+
+
+def stat_of(root: int, path: str, follow: bool = True) -> os.stat_result:
+    """``stat`` (``lstat`` without ``follow``) of absolute ``path`` inside the machine."""
+    fd = _beneath(root, path, follow)
     try:
         return os.fstat(fd)
     finally:
@@ -71,14 +77,7 @@ def read(root: int, path: str, limit: int) -> bytes:
     """At most ``limit + 1`` bytes of the regular file at absolute ``path`` inside the machine
     (one byte too many says the file is over ``limit``). Raises FileNotFoundError,
     IsADirectoryError, or OSError (not a regular file; a path through a magic link)."""
-    if "\0" in path:
-        raise FileNotFoundError(errno.ENOENT, "no such file", path)
-    try:
-        fd = _openat2(root, path)
-    except OSError as ex:
-        if ex.errno in (errno.ENOENT, errno.ENOTDIR):
-            raise FileNotFoundError(ex.errno, ex.strerror, path) from None
-        raise
+    fd = _beneath(root, path)
     try:
         st = os.fstat(fd)
         if st_.S_ISDIR(st.st_mode):
