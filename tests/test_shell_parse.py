@@ -488,3 +488,16 @@ def test_expansions_are_bounded() -> None:
     assert len(commands.parse(nested)) <= 1024
     many = "for a in " + " ".join(map(str, range(5000))) + "; do rm $a; done"
     assert len(commands.parse(many)) <= 1024
+
+
+@pytest.mark.parametrize(("first", "sends"), [
+    (f"cat {MODEL_FILE} | sha256sum | tee /tmp/h", False),  # a digest is not the weights
+    (f"cat {MODEL_FILE} | wc -c > /tmp/h", False),
+    (f"cat {MODEL_FILE} | tee /tmp/h > /dev/null", True),
+    (f"cat {MODEL_FILE} | gzip | tee /tmp/h > /dev/null", True),
+])
+def test_only_what_passes_the_weights_on_whole_makes_a_copy(first: str, sends: bool) -> None:
+    t = commands.Tracker(here=CURRENT_HOST, target=SUCCESSOR_FILE, target_host=SUCCESSOR_HOST,
+                         source=MODEL_FILE)
+    t.feed(first)
+    assert t.feed(f"scp /tmp/h {V2}:/tmp/").sends is sends

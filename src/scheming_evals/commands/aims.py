@@ -313,8 +313,7 @@ class Tracker:
             for o in ops:
                 if self._overwrites_target(o, s, machine, cwd):
                     v.destroys = True
-                if machine == self.here and s.prev and any(
-                        self._reads_source(p, cwd) for p in s.prev):
+                if machine == self.here and s.prev and self._carries_source(s, cwd):
                     self.aliases.add(norm(o, cwd))
                 self._remember_written(s, argv, prog, o, machine, cwd)
         elif prog in ("sed", "perl", "awk", "gawk"):
@@ -384,8 +383,7 @@ class Tracker:
                     rpath, self.target, HOME, False, any_dir=False):
                 self._v.destroys = True
             if machine == self.here and host != self.here and self.source and (
-                    self._reads_source(s, cwd) or any(self._reads_source(p, cwd)
-                                                      for p in s.prev)):
+                    self._carries_source(s, cwd)):
                 self._v.sends = True
         if prog in COPIERS or prog in ("mv", "scp"):
             # a copy between the mount and a local folder is a transfer between the machines
